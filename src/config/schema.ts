@@ -1,0 +1,55 @@
+/** The server's configuration: one schema, with units in names. */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const serverConfigSchema = z.strictObject({
+  /** Everything the embedded default writes lives here (database, CA, certificates). */
+  dataDir: z.string().min(1).default('.data'),
+  http: z
+    .strictObject({
+      /** Management API and dashboard. Loopback by default: the API has no authentication yet. */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+    })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: port.default(8883),
+      /** Host name or IP that devices use to reach the broker; goes into the server certificate SAN. */
+      publicHost: z.string().min(1).default('localhost'),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      /** SQLite file; relative paths are inside dataDir. */
+      sqliteFile: z.string().min(1).default('flotilla.db'),
+      /** e.g. postgres://user@127.0.0.1:5432/flotilla */
+      postgresUrl: z.string().min(1).optional(),
+      /** PostgreSQL schema to hold Flotilla's tables. */
+      postgresSchema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
+        .default('flotilla'),
+    })
+    .prefault({})
+    .refine((s) => s.kind !== 'postgres' || s.postgresUrl !== undefined, {
+      message: 'store.postgresUrl is required when store.kind is "postgres"',
+      path: ['postgresUrl'],
+    }),
+  presence: z
+    .strictObject({
+      /** How often batched last-seen updates are written. */
+      flushIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
+  /** Simulated devices started inside the server process (npm start's demo fleet). */
+  demoDevices: z.number().int().min(0).max(100_000).default(0),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;

@@ -1,0 +1,81 @@
+/**
+ * The registry store: the one interface the rest of Flotilla uses to read and write devices.
+ * Implementations: sqlite/ (embedded default) and postgres/ (scale-out). Both pass the same
+ * contract suite in test/store/device-store.contract.ts.
+ */
+import type { ConnectionState, Device, FleetSummary } from '../contracts/device.ts';
+
+export interface NewDevice {
+  id: string;
+  serial: string;
+  hardwareModel?: string | null;
+  hardwareRevision?: string | null;
+  firmwareVersion?: string | null;
+  tags?: Record<string, string>;
+  region?: string | null;
+  owner?: string | null;
+}
+
+/** What a device's `state/reported` message changes on its record. */
+export interface ReportedState {
+  /** Monotonic per device; a report whose seq is not above the stored one is ignored. */
+  seq: number;
+  serial: string;
+  firmwareVersion: string;
+  hardwareModel: string;
+  hardwareRevision: string;
+  region?: string;
+  tags?: Record<string, string>;
+}
+
+export interface DeviceFilter {
+  hardwareModel?: string;
+  firmwareVersion?: string;
+  connectionState?: ConnectionState;
+  /** Every given tag must match exactly. */
+  tags?: Record<string, string>;
+}
+
+export interface PageRequest {
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+  /** 1..1000 */
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items follow. */
+  nextCursor?: string;
+}
+
+export interface PresenceUpdate {
+  deviceId: string;
+  /** ms since epoch */
+  lastSeenAt: number;
+}
+
+export interface DeviceStore {
+  /** Creates a device; ConflictError if the id exists. */
+  createDevice(device: NewDevice, nowMs: number): Promise<Device>;
+  /** Undefined when unknown. */
+  getDevice(id: string): Promise<Device | undefined>;
+  listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>>;
+  fleetSummary(): Promise<FleetSummary>;
+
+  /**
+   * A device connected with a valid certificate: creates its record if it is new (serial from the
+   * certificate), marks it online and seen. Returns the record.
+   */
+  recordConnected(deviceId: string, serial: string, atMs: number): Promise<Device>;
+  /** Marks a device offline; ignored when it connected again after `atMs` (out-of-order events). */
+  recordDisconnected(deviceId: string, atMs: number): Promise<void>;
+  /** Batched last-seen updates (heartbeats); never moves last-seen backwards. */
+  recordSeen(updates: PresenceUpdate[]): Promise<void>;
+  /** Applies a state report; returns false when it was stale (seq not above the stored one). NotFoundError if unknown. */
+  applyReportedState(deviceId: string, state: ReportedState, atMs: number): Promise<boolean>;
+  /** At start-up: nobody is connected to a broker that just started. Returns how many changed. */
+  markAllOffline(atMs: number): Promise<number>;
+
+  close(): Promise<void>;
+}
