@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError } from '../infra/errors.ts';
 import { serverConfigSchema, type ServerConfig } from './schema.ts';
 

@@ -26,7 +26,7 @@ export interface SigningCa {
 }
 
 export async function generateKeyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
 }
 
 /** 16 random bytes with the top bit cleared: a positive 128-bit serial (RFC 5280 4.1.2.2). */

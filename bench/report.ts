@@ -1,0 +1,75 @@
+/** Renders docs/benchmarks.md. */
+import type { MachineInfo } from './machine.ts';
+import type { ConnectResult } from './connect.ts';
+
+export interface ReportInput {
+  machine: MachineInfo;
+  results: ConnectResult[];
+  identities: { identitiesIssued: number; identitiesReused: number; identitiesMs: number };
+  date: Date;
+}
+
+const MiB = 1024 * 1024;
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function renderReport(input: ReportInput): string {
+  const { machine, results } = input;
+  const rows = results.map(
+    (r) =>
+      `| ${r.target} | ${fmt(r.devices)} | ${fmt(r.connectsPerS)} | ${fmt(r.rampMs / 1000, 1)} | ${fmt(r.idleRssBytes / MiB, 1)} | ${fmt(r.loadedRssBytes / MiB, 1)} | ${fmt(r.bytesPerDevice / 1024, 1)} | ${r.failedFirstAttempt} |`,
+  );
+  const ratios = [...new Set(results.map((r) => r.devices))].map((devices) => {
+    const f = results.find((r) => r.devices === devices && r.target === 'flotilla');
+    const m = results.find((r) => r.devices === devices && r.target === 'mosquitto');
+    if (!f || !m) return '';
+    return `- ${fmt(devices)} devices: Flotilla connects at ${fmt((100 * f.connectsPerS) / m.connectsPerS)}% of Mosquitto's rate and uses ${fmt(f.bytesPerDevice / m.bytesPerDevice, 1)}× its memory per device.`;
+  });
+  return `# Benchmarks
+
+Written by \`npm run bench\` on ${input.date.toISOString()}. Numbers from one run on the machine below;
+each Flotilla figure is compared with a baseline measured in the same run.
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | ${machine.cpu} × ${machine.cores} |
+| memory | ${machine.memoryGiB} GiB |
+| kernel | ${machine.kernel} |
+| Node.js | ${machine.node} |
+| baseline broker | ${machine.mosquitto} |
+
+## Device connections over mTLS
+
+What is measured: the simulator (one process, \`src/sim\`) opens N MQTT connections over TLS, each with its
+own ECDSA P-256 client certificate from the fleet CA, at most 100 handshakes in flight. Each device
+subscribes to its \`rejected\` topic and publishes its state report (QoS 1) after CONNACK. The broker runs
+in its own process; memory is its resident set size (VmRSS) idle and after all N are connected and settled
+for 3 s, divided by N.
+
+- **flotilla**: \`flotilla server\` (embedded aedes broker, TLS client-certificate auth, topic ACL, payload
+  validation, SQLite registry: every connect creates the device record, marks it online and applies its
+  state report). Counted as settled when the API shows N devices online.
+- **mosquitto** (baseline): Mosquitto with the same CA, server certificate, \`require_certificate\`,
+  \`use_identity_as_username\` and the ACL \`pattern readwrite fl/d/%u/#\`; it stores nothing.
+
+The simulator and the broker share the machine's ${machine.cores} cores, so the connect rate is bounded by the
+TLS handshakes of both sides.
+
+| target | devices | connects/s | ramp (s) | idle RSS (MiB) | loaded RSS (MiB) | KiB per device | failed first attempts |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.join('\n')}
+
+${ratios.filter(Boolean).join('\n')}
+
+Device identities: ${fmt(input.identities.identitiesIssued)} issued (ECDSA P-256 key pair and certificate each) and
+${fmt(input.identities.identitiesReused)} reused from the cache of an earlier run, in ${fmt(input.identities.identitiesMs / 1000, 1)} s${
+    input.identities.identitiesIssued > 0
+      ? ` — ${fmt(input.identities.identitiesIssued / (input.identities.identitiesMs / 1000))} issued per second`
+      : ''
+  }.
+`;
+}

@@ -1,0 +1,49 @@
+/** Turns agent options into mqtt.js connect options. Pure; the agent owns the socket. */
+import { isIP } from 'node:net';
+import type { IClientOptions } from 'mqtt';
+import type { AgentOptions } from './types.ts';
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses `mqtts://host[:port]`. Only TLS is accepted: devices authenticate by certificate. */
+export function parseServerUrl(serverUrl: string): ServerAddress {
+  let url: URL;
+  try {
+    url = new URL(serverUrl);
+  } catch {
+    throw new Error(`serverUrl ${JSON.stringify(serverUrl)} is not a URL (expected mqtts://host:port)`);
+  }
+  if (url.protocol !== 'mqtts:') {
+    throw new Error(`serverUrl must use mqtts:// (TLS with a client certificate), got ${url.protocol}//`);
+  }
+  if (url.hostname === '') throw new Error(`serverUrl ${JSON.stringify(serverUrl)} has no host`);
+  // URL keeps the brackets of an IPv6 literal ("[::1]"); sockets want the bare address.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { host, port: url.port === '' ? 8883 : Number(url.port) };
+}
+
+export function buildConnectOptions(options: AgentOptions, keepaliveS: number): IClientOptions {
+  const { host, port } = parseServerUrl(options.serverUrl);
+  const connectOptions: IClientOptions = {
+    protocol: 'mqtts',
+    host,
+    port,
+    clientId: options.deviceId,
+    // MQTT 3.1.1, so the agent also works against brokers without v5.
+    protocolVersion: 4,
+    clean: true,
+    keepalive: keepaliveS,
+    // The agent owns reconnection (backoff with jitter); mqtt.js must not retry on its own.
+    reconnectPeriod: 0,
+    ca: options.tls.caPem,
+    cert: options.tls.certPem,
+    key: options.tls.keyPem,
+    rejectUnauthorized: true,
+  };
+  // SNI only for names: RFC 6066 section 3 forbids IP literals in server_name.
+  if (isIP(host) === 0) connectOptions.servername = host;
+  return connectOptions;
+}

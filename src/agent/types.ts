@@ -1,0 +1,81 @@
+/** The agent's dependencies, options and public handle. */
+import type { Clock } from '../infra/clock.ts';
+import type { Timers } from '../infra/timers.ts';
+
+export type { Timers } from '../infra/timers.ts';
+import type { Rejected, StateReported } from '../contracts/device-messages.ts';
+
+type LogMethod = (obj: Record<string, unknown>, msg: string) => void;
+
+/** The subset of a pino logger the agent uses. */
+export interface AgentLogger {
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+}
+
+export interface AgentDeps {
+  clock: Clock;
+  timers: Timers;
+  /** Uniform in [0, 1); feeds the reconnect jitter. */
+  random: () => number;
+  logger: AgentLogger;
+}
+
+/** The fields of state/reported the agent owns; seq and uptimeS are computed per report. */
+export type DeviceState = Omit<StateReported, 'seq' | 'uptimeS'>;
+
+export interface DisconnectInfo {
+  /** False when the connection attempt failed before CONNACK. */
+  wasConnected: boolean;
+  /** The last error mqtt.js reported for this connection (TLS, refused, …), if any. */
+  error?: Error;
+  /** When the next attempt starts; undefined after stop(). */
+  retryInMs?: number;
+}
+
+export interface AgentOptions {
+  deviceId: string;
+  /** `mqtts://host:port`; port 8883 when omitted. */
+  serverUrl: string;
+  /** PEM texts: the CA that signed the server certificate, and this device's certificate and key. */
+  tls: { caPem: string; certPem: string; keyPem: string };
+  identity: { serial: string; hardware: { model: string; revision: string } };
+  firmwareVersion: string;
+  region?: string;
+  tags?: Record<string, string>;
+  /** Seconds between heartbeats while connected; default 60. */
+  heartbeatIntervalS?: number;
+  /** MQTT keepalive in seconds; default 60. */
+  keepaliveS?: number;
+  /** Reconnect backoff; defaults initialMs 1000, maxMs 60000. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  onConnected?: () => void;
+  onDisconnected?: (info: DisconnectInfo) => void;
+  /** A schema-valid message from `fl/d/{id}/rejected`. */
+  onRejected?: (rejected: Rejected) => void;
+}
+
+export interface Agent {
+  readonly deviceId: string;
+  /**
+   * Starts connecting; reconnects by itself until stop(). Calling it twice is a no-op.
+   * Throws when the TLS material cannot be parsed (bad PEM), since retrying would not help.
+   */
+  start(): void;
+  /** Disconnects cleanly (MQTT DISCONNECT) and clears every timer. */
+  stop(): Promise<void>;
+  isConnected(): boolean;
+  /** The state the next state/reported will carry (without seq and uptimeS). */
+  state(): DeviceState;
+  setFirmwareVersion(version: string): void;
+  /** Merges `partial` into the state and republishes when something changed. */
+  updateState(partial: Partial<DeviceState>): void;
+}
+
+export const AGENT_DEFAULTS = {
+  heartbeatIntervalS: 60,
+  keepaliveS: 60,
+  backoff: { initialMs: 1000, maxMs: 60_000 },
+} as const;

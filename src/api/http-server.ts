@@ -1,0 +1,107 @@
+/**
+ * The management HTTP server: declared API routes (validated by their schemas), /metrics,
+ * /openapi.json and the web page. Errors are mapped in one place (error-mapping.ts).
+ */
+import Fastify, { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { Histogram, type Registry } from 'prom-client';
+import type { z } from 'zod';
+import type { ApiRoute } from './route.ts';
+import { toErrorResponse, validationErrorFrom } from './error-mapping.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { FlotillaError, NotFoundError, ValidationError } from '../infra/errors.ts';
+
+export interface HttpServerDeps {
+  logger: Logger;
+  metricsRegistry: Registry;
+  routes: ApiRoute[];
+  /** The HTML of the web page served at `/`. */
+  indexHtml: string;
+  version: string;
+}
+
+/** `/api/v1/devices/{id}` → `/api/v1/devices/:id` */
+function fastifyPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+function parseWith<T extends z.ZodType>(
+  schema: T | undefined,
+  where: string,
+  value: unknown,
+): z.output<T> | undefined {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw validationErrorFrom(where, result.error);
+  return result.data;
+}
+
+export type HttpServer = ReturnType<typeof createHttpServer>;
+
+export function createHttpServer(deps: HttpServerDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  });
+  const duration = new Histogram({
+    name: 'flotilla_http_request_duration_seconds',
+    help: 'Management API request duration by route and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [deps.metricsRegistry],
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    duration.observe(
+      {
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    // Fastify's own errors (malformed JSON, wrong content type) carry a 4xx statusCode.
+    const fastifyStatus =
+      error instanceof FlotillaError ? undefined : (error as { statusCode?: unknown }).statusCode;
+    const mapped =
+      typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500
+        ? toErrorResponse(new ValidationError(error instanceof Error ? error.message : 'bad request'))
+        : toErrorResponse(error);
+    if (mapped.status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    return reply.status(mapped.status).send(mapped.body);
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const mapped = toErrorResponse(
+      new NotFoundError(`no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+    );
+    return reply.status(mapped.status).send(mapped.body);
+  });
+
+  for (const route of deps.routes) {
+    app.route({
+      method: route.method,
+      url: fastifyPath(route.path),
+      handler: async (request) => {
+        const params = parseWith(route.params, 'path', request.params);
+        const query = parseWith(route.query, 'query', request.query);
+        return route.handler({ params, query });
+      },
+    });
+  }
+
+  const openApi = buildOpenApiDocument(deps.routes, {
+    title: 'Flotilla management API',
+    version: deps.version,
+  });
+  app.get('/openapi.json', () => Promise.resolve(openApi));
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.metricsRegistry.metrics();
+    return reply.type(deps.metricsRegistry.contentType).send(text);
+  });
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(deps.indexHtml));
+  return app;
+}

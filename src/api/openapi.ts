@@ -1,0 +1,76 @@
+/** Builds the OpenAPI 3.1 document from the declared routes: the routes are the source of truth. */
+import { z } from 'zod';
+import type { ApiRoute } from './route.ts';
+import { errorBodySchema } from './error-mapping.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const document = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  delete document['$schema'];
+  return document;
+}
+
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): JsonSchema[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema, 'input') as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(object.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (object.required ?? []).includes(name),
+    ...(typeof s['description'] === 'string' ? { description: s['description'] } : {}),
+    schema: s,
+  }));
+}
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Invalid request',
+  401: 'Not authenticated',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflict',
+  503: 'A dependency is unavailable',
+};
+
+export function buildOpenApiDocument(
+  routes: ApiRoute[],
+  info: { title: string; version: string },
+): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  const errorRef = { $ref: '#/components/schemas/Error' };
+  for (const route of routes) {
+    const responses: Record<string, JsonSchema> = {
+      '200': {
+        description: 'OK',
+        content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
+      },
+    };
+    for (const status of route.errors ?? []) {
+      responses[String(status)] = {
+        description: errorDescriptions[status] ?? 'Error',
+        content: { 'application/json': { schema: errorRef } },
+      };
+    }
+    responses['500'] = {
+      description: 'Internal error',
+      content: { 'application/json': { schema: errorRef } },
+    };
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: { schemas: { Error: jsonSchema(errorBodySchema, 'output') } },
+  };
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/** The `flotilla` command. Each sub-command lives in its own module. */
+import { Command, CommanderError } from 'commander';
+import { FLOTILLA_VERSION } from '../version.ts';
+import { ConfigError, FlotillaError } from '../infra/errors.ts';
+import { registerServerCommand } from './server-command.ts';
+import { registerDevicesCommand } from './devices-command.ts';
+import { registerAgentCommand } from './agent-command.ts';
+import { registerSimulateCommand } from './simulate-command.ts';
+import { ApiRequestError } from './api-client.ts';
+
+const program = new Command('flotilla')
+  .description('Flotilla: fleet management for IoT devices')
+  .version(FLOTILLA_VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServerCommand(program);
+registerAgentCommand(program);
+registerSimulateCommand(program);
+registerDevicesCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof ConfigError) {
+    process.stderr.write(`flotilla: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof FlotillaError || err instanceof ApiRequestError) {
+    process.stderr.write(`flotilla: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,57 @@
+/**
+ * Builds the `listDevices` query once for both SQL dialects: filters, keyset paging by id, and
+ * one extra row to learn whether another page follows. Values are always bound, never spliced.
+ */
+import { ValidationError } from '../infra/errors.ts';
+import { checkPageLimit, decodeCursor } from './cursor.ts';
+import { deviceColumns } from './row-mapping.ts';
+import type { DeviceFilter, PageRequest } from './types.ts';
+
+export type SqlValue = string | number;
+
+/** Adds a value to the parameter list and returns its placeholder (`?` or `$n`). */
+export type Bind = (value: SqlValue) => string;
+
+export interface ListDialect {
+  placeholder(position: number): string;
+  /** Conditions requiring each given tag to hold exactly the given value. */
+  tagConditions(tags: Record<string, string>, bind: Bind): string[];
+}
+
+export interface SqlQuery {
+  sql: string;
+  params: SqlValue[];
+}
+
+// Tag keys are lower-case [a-z0-9_.-] (contracts/device-messages.ts); the SQLite dialect relies
+// on this to quote a key inside a JSON path.
+const tagKeyPattern = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+
+export function buildListQuery(filter: DeviceFilter, page: PageRequest, dialect: ListDialect): SqlQuery {
+  checkPageLimit(page.limit);
+  const params: SqlValue[] = [];
+  const bind: Bind = (value) => {
+    params.push(value);
+    return dialect.placeholder(params.length);
+  };
+  const where: string[] = [];
+  if (page.cursor !== undefined) where.push(`id > ${bind(decodeCursor(page.cursor))}`);
+  if (filter.hardwareModel !== undefined) where.push(`hardware_model = ${bind(filter.hardwareModel)}`);
+  if (filter.firmwareVersion !== undefined) where.push(`firmware_version = ${bind(filter.firmwareVersion)}`);
+  if (filter.connectionState !== undefined) where.push(`connection_state = ${bind(filter.connectionState)}`);
+  if (filter.tags !== undefined && Object.keys(filter.tags).length > 0) {
+    checkTagKeys(filter.tags);
+    where.push(...dialect.tagConditions(filter.tags, bind));
+  }
+  const whereSql = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  const sql = `SELECT ${deviceColumns} FROM devices${whereSql} ORDER BY id LIMIT ${bind(page.limit + 1)}`;
+  return { sql, params };
+}
+
+function checkTagKeys(tags: Record<string, string>): void {
+  for (const key of Object.keys(tags)) {
+    if (!tagKeyPattern.test(key)) {
+      throw new ValidationError('tag keys are lower-case [a-z0-9_.-], 1-63 chars', { tag: key });
+    }
+  }
+}

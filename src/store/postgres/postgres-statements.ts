@@ -1,0 +1,59 @@
+/**
+ * The SQL the PostgreSQL store runs. Values are always bound ($n); times are timestamptz and
+ * bound as Date; tags are bound as JSON text and cast to jsonb. GREATEST ignores NULLs, so
+ * `GREATEST(last_seen_at, $n)` is "the later of the two" even before the first sighting.
+ */
+import { deviceColumns, type DeviceRow } from '../row-mapping.ts';
+
+export type PgDeviceRow = DeviceRow<Date, Record<string, string>>;
+
+export const insertDevice = `
+  INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region, owner,
+    created_at)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+  RETURNING ${deviceColumns}`;
+
+export const selectDevice = `SELECT ${deviceColumns} FROM devices WHERE id = $1`;
+
+export const selectSummary = `
+  SELECT count(*)::int AS total, (count(*) FILTER (WHERE connection_state = 'online'))::int AS online
+  FROM devices`;
+
+/** $1 id, $2 serial, $3 at. Only a new id inserts; an existing device keeps its serial. */
+export const upsertConnected = `
+  INSERT INTO devices (id, serial, created_at, connection_state, connection_changed_at, last_seen_at)
+  VALUES ($1, $2, $3, 'online', $3, $3)
+  ON CONFLICT (id) DO UPDATE SET connection_state = 'online', connection_changed_at = EXCLUDED.connection_changed_at,
+    last_seen_at = GREATEST(devices.last_seen_at, EXCLUDED.last_seen_at)
+  RETURNING ${deviceColumns}`;
+
+/** $1 id, $2 at */
+export const updateDisconnected = `
+  UPDATE devices SET connection_state = 'offline', connection_changed_at = $2
+  WHERE id = $1 AND connection_state = 'online' AND (connection_changed_at IS NULL OR connection_changed_at <= $2)`;
+
+/** $1 ids, $2 times (parallel arrays). Grouping first: one target row must match one source row. */
+export const updateSeen = `
+  UPDATE devices AS d SET last_seen_at = GREATEST(d.last_seen_at, u.seen)
+  FROM (
+    SELECT id, max(seen) AS seen FROM unnest($1::text[], $2::timestamptz[]) AS s(id, seen) GROUP BY id
+  ) AS u
+  WHERE d.id = u.id`;
+
+/**
+ * $1 id, $2 seq, $3 firmware, $4 model, $5 revision, $6 region or null, $7 tags JSON or null, $8 at.
+ * Reports whether the row changed and whether the device exists, in one round trip.
+ */
+export const updateReported = `
+  WITH updated AS (
+    UPDATE devices SET firmware_version = $3, hardware_model = $4, hardware_revision = $5,
+      region = coalesce($6, region), tags = coalesce($7::jsonb, tags), reported_seq = $2,
+      last_seen_at = GREATEST(last_seen_at, $8)
+    WHERE id = $1 AND (reported_seq IS NULL OR reported_seq < $2)
+    RETURNING id
+  )
+  SELECT EXISTS (SELECT 1 FROM updated) AS applied, EXISTS (SELECT 1 FROM devices WHERE id = $1) AS known`;
+
+/** $1 at */
+export const updateAllOffline = `
+  UPDATE devices SET connection_state = 'offline', connection_changed_at = $1 WHERE connection_state = 'online'`;

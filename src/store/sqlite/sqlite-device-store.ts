@@ -1,0 +1,175 @@
+/**
+ * The embedded registry store on better-sqlite3. Calls are synchronous and fast, so the async
+ * interface simply wraps them; multi-statement writes run in one transaction.
+ */
+import type Database from 'better-sqlite3';
+import type { Device, FleetSummary } from '../../contracts/device.ts';
+import { NotFoundError } from '../../infra/errors.ts';
+import { toPage } from '../cursor.ts';
+import { buildListQuery, type ListDialect } from '../list-query.ts';
+import { deviceFromRow, type RowDecoders } from '../row-mapping.ts';
+import type {
+  DeviceFilter,
+  DeviceStore,
+  NewDevice,
+  Page,
+  PageRequest,
+  PresenceUpdate,
+  ReportedState,
+} from '../types.ts';
+import { migrateSqlite } from './migrations.ts';
+import { openSqliteDatabase } from './open-sqlite-database.ts';
+import { asConflict, runSync } from './sqlite-errors.ts';
+import {
+  prepareStatements,
+  type ReportParams,
+  type SqliteDeviceRow,
+  type SqliteStatements,
+} from './sqlite-statements.ts';
+
+const decoders: RowDecoders<number, string> = {
+  timeMs: (value) => value,
+  // Only this store writes the column, always from a Record<string, string>.
+  tags: (value) => JSON.parse(value) as Record<string, string>,
+};
+
+const toDevice = (row: SqliteDeviceRow): Device => deviceFromRow(row, decoders);
+
+const listDialect: ListDialect = {
+  placeholder: () => '?',
+  // The JSON path is bound too; quoting the key keeps a dotted key (`site.floor`) one member.
+  tagConditions: (tags, bind) =>
+    Object.entries(tags).map(([key, value]) => `json_extract(tags, ${bind(`$."${key}"`)}) = ${bind(value)}`),
+};
+
+/** Opens the file (creating it and its directory), migrates it and returns the store. */
+export async function openSqliteDeviceStore(file: string): Promise<DeviceStore> {
+  const db = openSqliteDatabase(file);
+  try {
+    await runSync(db, () => migrateSqlite(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteDeviceStore(db);
+}
+
+class SqliteDeviceStore implements DeviceStore {
+  readonly #db: Database.Database;
+  readonly #sql: SqliteStatements;
+  readonly #seenBatch: Database.Transaction<(updates: PresenceUpdate[]) => void>;
+  readonly #report: Database.Transaction<(params: ReportParams) => boolean>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const sql = prepareStatements(db);
+    this.#sql = sql;
+    this.#seenBatch = db.transaction((updates) => {
+      for (const update of updates) sql.seen.run({ id: update.deviceId, at: update.lastSeenAt });
+    });
+    this.#report = db.transaction((params) => {
+      if (sql.report.run(params).changes > 0) return true;
+      if (sql.exists.get(params.id) === undefined) {
+        throw new NotFoundError(`device ${params.id} not found`, { deviceId: params.id });
+      }
+      return false;
+    });
+  }
+
+  createDevice(device: NewDevice, nowMs: number): Promise<Device> {
+    return this.#run(() => {
+      const params = {
+        id: device.id,
+        serial: device.serial,
+        hardwareModel: device.hardwareModel ?? null,
+        hardwareRevision: device.hardwareRevision ?? null,
+        firmwareVersion: device.firmwareVersion ?? null,
+        tags: JSON.stringify(device.tags ?? {}),
+        region: device.region ?? null,
+        owner: device.owner ?? null,
+        createdAt: nowMs,
+      };
+      try {
+        return toDevice(this.#getOne(this.#sql.insert.get(params)));
+      } catch (error) {
+        throw asConflict(error, device);
+      }
+    });
+  }
+
+  getDevice(id: string): Promise<Device | undefined> {
+    return this.#run(() => {
+      const row = this.#sql.byId.get(id);
+      return row === undefined ? undefined : toDevice(row);
+    });
+  }
+
+  listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>> {
+    return this.#run(() => {
+      const query = buildListQuery(filter, page, listDialect);
+      const rows = this.#db.prepare<unknown[], SqliteDeviceRow>(query.sql).all(...query.params);
+      return toPage(rows, page.limit, toDevice);
+    });
+  }
+
+  fleetSummary(): Promise<FleetSummary> {
+    return this.#run(() => {
+      const { total, online } = this.#getOne(this.#sql.summary.get());
+      return { total, online };
+    });
+  }
+
+  recordConnected(deviceId: string, serial: string, atMs: number): Promise<Device> {
+    return this.#run(() => {
+      try {
+        return toDevice(this.#getOne(this.#sql.connect.get({ id: deviceId, serial, at: atMs })));
+      } catch (error) {
+        throw asConflict(error, { id: deviceId, serial });
+      }
+    });
+  }
+
+  recordDisconnected(deviceId: string, atMs: number): Promise<void> {
+    return this.#run(() => {
+      this.#sql.disconnect.run({ id: deviceId, at: atMs });
+    });
+  }
+
+  recordSeen(updates: PresenceUpdate[]): Promise<void> {
+    return this.#run(() => this.#seenBatch(updates));
+  }
+
+  applyReportedState(deviceId: string, state: ReportedState, atMs: number): Promise<boolean> {
+    // state.serial is deliberately unused: identity comes from the client certificate.
+    const params: ReportParams = {
+      id: deviceId,
+      seq: state.seq,
+      firmwareVersion: state.firmwareVersion,
+      hardwareModel: state.hardwareModel,
+      hardwareRevision: state.hardwareRevision,
+      region: state.region ?? null,
+      tags: state.tags === undefined ? null : JSON.stringify(state.tags),
+      at: atMs,
+    };
+    return this.#run(() => this.#report(params));
+  }
+
+  markAllOffline(atMs: number): Promise<number> {
+    return this.#run(() => this.#sql.allOffline.run({ at: atMs }).changes);
+  }
+
+  close(): Promise<void> {
+    // better-sqlite3's close() is a no-op on a closed database, which makes this idempotent.
+    this.#db.close();
+    return Promise.resolve();
+  }
+
+  #run<T>(work: () => T): Promise<T> {
+    return runSync(this.#db, work);
+  }
+
+  #getOne<T>(row: T | undefined): T {
+    if (row === undefined) throw new Error('statement returned no row');
+    return row;
+  }
+}

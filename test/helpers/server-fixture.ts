@@ -1,0 +1,69 @@
+/**
+ * A real Flotilla server for end-to-end tests: free ports, a temporary data directory, SQLite,
+ * silent logs. Restartable on the same ports and data directory.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServerConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/infra/logger.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { freePort } from './wait.ts';
+
+export interface ServerFixture {
+  dataDir: string;
+  httpPort: number;
+  mqttPort: number;
+  server(): RunningServer;
+  start(): Promise<RunningServer>;
+  stop(): Promise<void>;
+  /** Stops the server and removes the data directory. */
+  close(): Promise<void>;
+  api<T>(path: string): Promise<{ status: number; body: T }>;
+}
+
+export async function createServerFixture(overrides: Record<string, unknown> = {}): Promise<ServerFixture> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-e2e-'));
+  const httpPort = await freePort();
+  const mqttPort = await freePort();
+  const config = loadServerConfig({
+    env: {},
+    flags: {
+      dataDir,
+      http: { port: httpPort },
+      mqtt: { host: '127.0.0.1', port: mqttPort },
+      log: { level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'silent' },
+      presence: { flushIntervalMs: 50 },
+      ...overrides,
+    },
+  });
+  let running: RunningServer | undefined;
+  const fixture: ServerFixture = {
+    dataDir,
+    httpPort,
+    mqttPort,
+    server() {
+      if (!running) throw new Error('server not running');
+      return running;
+    },
+    async start() {
+      running = await startServer(config, { logger: createLogger(config.log.level) });
+      return running;
+    },
+    async stop() {
+      const r = running;
+      running = undefined;
+      await r?.stop();
+    },
+    async close() {
+      await fixture.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    async api<T>(path: string) {
+      const response = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+      return { status: response.status, body: (await response.json()) as T };
+    },
+  };
+  await fixture.start();
+  return fixture;
+}

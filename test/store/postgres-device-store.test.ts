@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type pg from 'pg';
+import { openDeviceStore } from '../../src/store/open-store.ts';
+import { deviceStoreContract } from './device-store.contract.ts';
+import {
+  adminClient,
+  dropSchema,
+  postgresUrl,
+  probePostgres,
+  skipUnlessCi,
+  uniqueSchemaName,
+} from './postgres-test-env.ts';
+
+const unreachable = await probePostgres();
+
+describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
+  const schema = uniqueSchemaName();
+  let admin: pg.Client | undefined;
+
+  before(async () => {
+    admin = await adminClient(unreachable);
+  });
+  after(async () => {
+    await dropSchema(admin, schema);
+    await admin?.end();
+  });
+
+  // One schema per suite; each test starts from an emptied table (migrations ran once).
+  deviceStoreContract(async () => {
+    const store = await openDeviceStore({ kind: 'postgres', url: postgresUrl, schema });
+    await admin?.query(`TRUNCATE "${schema}".devices`);
+    return store;
+  });
+
+  it('keeps its tables inside the configured schema', async () => {
+    const store = await openDeviceStore({ kind: 'postgres', url: postgresUrl, schema });
+    await store.close();
+    const tables = await admin?.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [schema],
+    );
+    assert.deepEqual(
+      tables?.rows.map((row) => row.table_name),
+      ['devices', 'schema_migrations'],
+    );
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Shared set-up for the PostgreSQL store tests: where the test server is, whether it answers,
+ * and throw-away schemas. Without a server the suites skip visibly, except under CI where a
+ * missing database must fail the build rather than hide untested code.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const postgresUrl =
+  process.env.FLOTILLA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Why PostgreSQL cannot be used, or undefined when it answers. */
+export async function probePostgres(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    const reason = error instanceof Error && error.message !== '' ? error.message : String(error);
+    return `PostgreSQL unreachable at ${withoutPassword(postgresUrl)}: ${reason}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'FLOTILLA_TEST_POSTGRES_URL';
+  }
+}
+
+/** The `skip` option for a suite: skip with the reason locally, never under CI. */
+export function skipUnlessCi(unreachable: string | undefined): string | false {
+  return unreachable !== undefined && process.env.CI === undefined ? unreachable : false;
+}
+
+export function uniqueSchemaName(): string {
+  return `flotilla_test_${randomBytes(6).toString('hex')}`;
+}
+
+/** A client for test set-up and inspection, outside the store under test. */
+export async function adminClient(unreachable: string | undefined): Promise<pg.Client> {
+  // Under CI an unreachable server is not skipped: fail here with the probe's reason.
+  if (unreachable !== undefined) throw new Error(unreachable);
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  return client;
+}
+
+export async function dropSchema(client: pg.Client | undefined, schema: string): Promise<void> {
+  // The name comes from uniqueSchemaName(), so it is a plain identifier.
+  await client?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
