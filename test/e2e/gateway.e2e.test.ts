@@ -8,7 +8,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
+import { createAgent } from '../../src/agent/agent.ts';
 import type { Device, FleetSummary } from '../../src/contracts/device.ts';
 import { createSelfSignedCa, issueDeviceCert, loadSigningCa, type KeyPairPem } from '../../src/pki/x509.ts';
 import { startSimulation, type SimulationHandle } from '../../src/sim/simulator.ts';
@@ -248,5 +250,68 @@ describe('gateway end to end', () => {
       await fx.api<{ items: Device[] }>('/api/v1/devices?state=online&limit=1000')
     ).body.items.filter((d) => simIds.has(d.id));
     assert.equal(online.length, DEVICES);
+  });
+
+  it('runs the Flotilla agent against the gateway and records state changes and a clean stop', async () => {
+    const cert = await deviceCert('agent-1', 'SN-AGENT-1');
+    const agent = createAgent(
+      { clock: systemClock, timers: systemTimers, random: Math.random, logger: createLogger('silent') },
+      {
+        deviceId: 'agent-1',
+        serverUrl: `mqtts://localhost:${fx.mqttPort}`,
+        tls: { caPem: fx.server().pki.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem },
+        identity: { serial: 'SN-AGENT-1', hardware: { model: 'linux-gw', revision: 'C' } },
+        firmwareVersion: '1.0.0',
+        region: 'eu-west',
+      },
+    );
+    const device = async () => (await fx.api<Device>('/api/v1/devices/agent-1')).body;
+    try {
+      agent.start();
+      await waitFor(async () => (await device()).firmwareVersion === '1.0.0', {
+        what: 'agent state applied',
+      });
+      agent.setFirmwareVersion('1.1.0');
+      await waitFor(async () => (await device()).firmwareVersion === '1.1.0', {
+        what: 'changed state applied',
+      });
+      assert.equal((await device()).region, 'eu-west');
+      assert.equal((await device()).connectionState, 'online');
+    } finally {
+      await agent.stop();
+    }
+    await waitFor(async () => (await device()).connectionState === 'offline', {
+      what: 'agent offline after stop',
+    });
+  });
+
+  it('closes a session whose keepalive lapses and marks the device offline', async () => {
+    const cert = await deviceCert('silent-1');
+    const socket = tlsConnect({
+      host: 'localhost',
+      port: fx.mqttPort,
+      ca: fx.server().pki.ca.certPem,
+      cert: cert.certPem,
+      key: cert.keyPem,
+    });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const connack = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    // A hand-made MQTT 3.1.1 CONNECT (clean session, keepalive 1 s); afterwards the client sends
+    // nothing at all, not even PINGREQ, like a device that lost power behind a NAT.
+    const clientId = Buffer.from('silent-1');
+    const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x01]);
+    const payload = Buffer.concat([Buffer.from([0x00, clientId.length]), clientId]);
+    socket.write(Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]));
+    assert.deepEqual([...(await connack)], [0x20, 0x02, 0x00, 0x00]);
+    await waitFor(
+      async () => (await fx.api<Device>('/api/v1/devices/silent-1')).body.connectionState === 'online',
+      { what: 'online' },
+    );
+    await closed; // the broker closes it after 1.5 × keepalive [MQTT-3.1.2-24]
+    await waitFor(
+      async () => (await fx.api<Device>('/api/v1/devices/silent-1')).body.connectionState === 'offline',
+      { what: 'offline after keepalive' },
+    );
   });
 });

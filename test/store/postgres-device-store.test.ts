@@ -10,7 +10,7 @@ import {
   probePostgres,
   skipUnlessCi,
   uniqueSchemaName,
-} from './postgres-test-env.ts';
+} from '../helpers/postgres-test-env.ts';
 
 const unreachable = await probePostgres();
 
