@@ -23,6 +23,10 @@ export interface ConnectResult {
   idleRssBytes: number;
   loadedRssBytes: number;
   bytesPerDevice: number;
+  /** Broker CPU time (user + system) per connect during the ramp, in ms. */
+  brokerCpuMsPerConnect: number;
+  /** The simulator's own CPU time per connect, in ms: the client side of the same handshakes. */
+  simulatorCpuMsPerConnect: number;
 }
 
 export interface ConnectRun {
@@ -63,6 +67,8 @@ export async function measureConnects(run: ConnectRun, seed: number): Promise<Co
   const bar = createProgressBar(run.devices, 'connected');
   let sim: SimulationHandle | undefined;
   try {
+    const brokerCpuBefore = await run.broker.cpuMs();
+    const simCpuBefore = process.cpuUsage();
     sim = await startSimulation(simDeps(), {
       devices: run.devices,
       seed,
@@ -77,6 +83,10 @@ export async function measureConnects(run: ConnectRun, seed: number): Promise<Co
     // attempt has finished (identity loading is not included).
     const ramp = await sim.ramped;
     const rampMs = ramp.rampMs;
+    const brokerCpuMs = (await run.broker.cpuMs()) - brokerCpuBefore;
+    const simCpu = process.cpuUsage(simCpuBefore);
+    // Includes loading the cached identities, a small part of the total.
+    const simulatorCpuMs = (simCpu.user + simCpu.system) / 1000;
     const handle = sim;
     await waitUntil(
       () => Promise.resolve(handle.connectedCount() === run.devices),
@@ -96,6 +106,8 @@ export async function measureConnects(run: ConnectRun, seed: number): Promise<Co
       idleRssBytes,
       loadedRssBytes,
       bytesPerDevice: (loadedRssBytes - idleRssBytes) / run.devices,
+      brokerCpuMsPerConnect: brokerCpuMs / run.devices,
+      simulatorCpuMsPerConnect: simulatorCpuMs / run.devices,
     };
   } finally {
     await sim?.stop();

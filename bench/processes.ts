@@ -2,24 +2,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/wait.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DevPkiPaths } from '../src/pki/dev-pki.ts';
+
+export { freePort };
 
 export interface MeasuredProcess {
   pid: number;
   /** Resident set size now, in bytes (VmRSS from /proc). */
   rssBytes(): Promise<number>;
+  /** User + system CPU time used so far, in ms (from /proc/<pid>/stat). */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function waitUntil(
@@ -41,12 +37,23 @@ async function readRss(pid: number): Promise<number> {
   return Number(match[1]) * 1024;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat on Linux (USER_HZ). */
+const USER_HZ = 100;
+
+async function readCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
 function measured(child: ChildProcess, name: string): MeasuredProcess {
   if (child.pid === undefined) throw new Error(`${name} did not start`);
   const pid = child.pid;
   return {
     pid,
     rssBytes: () => readRss(pid),
+    cpuMs: () => readCpuMs(pid),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
