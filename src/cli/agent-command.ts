@@ -3,10 +3,7 @@ import { Option, type Command } from 'commander';
 import { runAgentDaemon } from '../agent/daemon.ts';
 import { systemTimers } from '../infra/timers.ts';
 import { systemClock } from '../infra/clock.ts';
-import { createLogger } from '../infra/logger.ts';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS, createLogger, type LogLevel } from '../infra/logger.ts';
 
 const EXAMPLE = `
 Config file (YAML, or JSON when the name ends in .json; paths relative to the file):

@@ -3,11 +3,9 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { waitForShutdown } from '../agent/shutdown.ts';
 import { systemTimers } from '../infra/timers.ts';
 import { systemClock } from '../infra/clock.ts';
-import { createLogger } from '../infra/logger.ts';
+import { LOG_LEVELS, createLogger, type LogLevel } from '../infra/logger.ts';
 import { createProgressBar } from './progress.ts';
 import { startSimulation, type RampResult, type SimulationHandle } from '../sim/simulator.ts';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface SimulateFlags {
   devices: number;
@@ -17,7 +15,7 @@ interface SimulateFlags {
   concurrency: number;
   heartbeat: number;
   json?: boolean;
-  logLevel: (typeof LOG_LEVELS)[number];
+  logLevel: LogLevel;
 }
 
 function integer(min: number) {

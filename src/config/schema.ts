@@ -1,8 +1,9 @@
 /** The server's configuration: one schema, with units in names. */
 import { z } from 'zod';
+import { LOG_LEVELS } from '../infra/logger.ts';
 
 const port = z.number().int().min(0).max(65535);
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const logLevel = z.enum(LOG_LEVELS);
 
 export const serverConfigSchema = z.strictObject({
   /** Everything the embedded default writes lives here (database, CA, certificates). */
