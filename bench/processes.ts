@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { freePort } from '../test/helpers/wait.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DevPkiPaths } from '../src/pki/dev-pki.ts';
+import type { FleetPkiPaths } from '../src/pki/fleet-paths.ts';
 
 export { freePort };
 
@@ -85,6 +85,8 @@ export async function startFlotilla(
       String(httpPort),
       '--mqtt-port',
       String(mqttPort),
+      '--device-http-port',
+      String(await freePort()),
       '--log-level',
       'warn',
     ],
@@ -97,7 +99,7 @@ export async function startFlotilla(
 /** Mosquitto with the same CA, server certificate and per-device ACL as the Flotilla gateway. */
 export async function startMosquitto(
   dir: string,
-  pki: DevPkiPaths,
+  pki: FleetPkiPaths,
 ): Promise<MeasuredProcess & { port: number }> {
   const port = await freePort();
   const acl = join(dir, 'mosquitto.acl');
@@ -110,7 +112,7 @@ export async function startMosquitto(
       'log_dest none',
       'per_listener_settings true',
       `listener ${port} 127.0.0.1`,
-      `cafile ${pki.caCert}`,
+      `cafile ${pki.chain}`,
       `certfile ${pki.serverCert}`,
       `keyfile ${pki.serverKey}`,
       'require_certificate true',

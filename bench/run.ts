@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { devPkiPaths, ensureDevPki } from '../src/pki/dev-pki.ts';
+import { ensureFleetPki } from '../src/pki/fleet-pki.ts';
 import { machineInfo } from './machine.ts';
 import { measureConnects, prepareIdentities, type ConnectResult } from './connect.ts';
 import { startFlotilla, startMosquitto } from './processes.ts';
@@ -32,7 +32,7 @@ if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
 
 const dataDir = resolve('.data/bench');
 await mkdir(dataDir, { recursive: true });
-await ensureDevPki(dataDir, ['localhost'], Date.now());
+const pki = await ensureFleetPki(dataDir, ['localhost'], Date.now());
 process.stderr.write(`preparing ${Math.max(...sizes)} device identities (cached in ${dataDir}/sim)\n`);
 const identities = await prepareIdentities(dataDir, Math.max(...sizes), SEED);
 
@@ -64,7 +64,7 @@ for (const devices of sizes) {
     await flotilla.stop();
   }
 
-  const mosquitto = await startMosquitto(dataDir, devPkiPaths(dataDir));
+  const mosquitto = await startMosquitto(dataDir, pki.paths);
   try {
     results.push(
       await measureConnects(

@@ -9,17 +9,26 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerConfig } from './config/schema.ts';
 import { systemClock, type Clock } from './infra/clock.ts';
 import { systemTimers, type Timers } from './infra/timers.ts';
-import { ensureDevPki } from './pki/dev-pki.ts';
-import { openDeviceStore } from './store/open-store.ts';
+import { ensureFleetPki, type FleetPki } from './pki/fleet-pki.ts';
+import { openStores, type StoreOptions, type Stores } from './store/open-store.ts';
 import type { DeviceStore } from './store/types.ts';
 import { PresenceBatcher } from './registry/presence-batcher.ts';
 import { createRegistryEventHandlers } from './registry/device-events.ts';
+import { createFleetMetrics } from './registry/fleet-metrics.ts';
 import { createEmbeddedBroker } from './gateway/mqtt/embedded-broker.ts';
 import { createGatewayMetrics } from './gateway/metrics.ts';
+import { createDeviceHttpServer } from './gateway/http/device-http-server.ts';
+import { createProvisioningService } from './provisioning/provisioning-service.ts';
+import { createFactoryService } from './provisioning/factory-service.ts';
+import {
+  RevocationList,
+  createCredentialChecks,
+  createRevocationService,
+} from './provisioning/revocation.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
 import { systemRoutes } from './api/routes/system.ts';
-import { createFleetMetrics } from './registry/fleet-metrics.ts';
+import { provisioningRoutes } from './api/routes/provisioning.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 
 export interface ServerDeps {
@@ -31,11 +40,27 @@ export interface ServerDeps {
 export interface RunningServer {
   httpUrl: string;
   mqttUrl: string;
-  /** The fleet CA devices must trust, and the paths of the development PKI. */
-  pki: Awaited<ReturnType<typeof ensureDevPki>>;
+  /** Device HTTPS API (provisioning, renewal). */
+  deviceHttpUrl: string;
+  pki: FleetPki;
   store: DeviceStore;
+  stores: Stores;
   config: ServerConfig;
   stop(): Promise<void>;
+}
+
+function storeOptions(config: ServerConfig, dataDir: string): StoreOptions {
+  if (config.store.kind === 'postgres') {
+    return { kind: 'postgres', url: config.store.postgresUrl ?? '', schema: config.store.postgresSchema };
+  }
+  const file = config.store.sqliteFile;
+  return { kind: 'sqlite', file: isAbsolute(file) ? file : join(dataDir, file) };
+}
+
+/** A URL host for a listen address: wildcard addresses are reached over loopback. */
+function urlHost(host: string): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return reachable.includes(':') ? `[${reachable}]` : reachable;
 }
 
 export async function startServer(config: ServerConfig, deps: ServerDeps): Promise<RunningServer> {
@@ -45,18 +70,16 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
-  const pki = await ensureDevPki(dataDir, [config.mqtt.publicHost], clock.now());
-  const store = await openDeviceStore(
-    config.store.kind === 'sqlite'
-      ? {
-          kind: 'sqlite',
-          file: isAbsolute(config.store.sqliteFile)
-            ? config.store.sqliteFile
-            : join(dataDir, config.store.sqliteFile),
-        }
-      : { kind: 'postgres', url: config.store.postgresUrl ?? '', schema: config.store.postgresSchema },
-  );
-  const stopping: Array<() => Promise<void>> = [async () => store.close()];
+  const pki = await ensureFleetPki(dataDir, [config.mqtt.publicHost], clock.now());
+  if (pki.rootKeyOnline) {
+    logger.warn(
+      { rootKey: pki.paths.rootKey },
+      'the root CA key is in the data directory; for production keep it offline (see `flotilla ca --help`)',
+    );
+  }
+  const stores = await openStores(storeOptions(config, dataDir));
+  const store = stores.devices;
+  const stopping: Array<() => Promise<void>> = [() => stores.close()];
   const stopAll = async (): Promise<void> => {
     for (const stop of stopping.reverse()) await stop();
     stopping.length = 0;
@@ -79,29 +102,67 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       { flushIntervalMs: config.presence.flushIntervalMs },
     );
     presence.start();
-    const handlers = createRegistryEventHandlers({ store, presence });
+    const registry = createRegistryEventHandlers({ store, presence });
     stopping.push(async () => {
-      await handlers.drain();
+      await registry.drain();
       await presence.stop();
     });
 
+    const revocations = await RevocationList.load(stores.provisioning);
+    const credentials = createCredentialChecks({ store: stores.provisioning, devices: store, revocations });
+    let mqttUrl = '';
+    const provisioning = createProvisioningService({
+      store: stores.provisioning,
+      pki,
+      clock,
+      logger: logger.child({ component: 'provisioning' }),
+      settings: {
+        deviceCertValidityDays: config.provisioning.deviceCertValidityDays,
+        mqttUrl: () => mqttUrl,
+      },
+    });
+    const gatewayTls = { caPem: pki.chainPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
     const gateway = await createEmbeddedBroker(
       {
         clock,
         logger: logger.child({ component: 'gateway' }),
-        handlers,
+        handlers: { registry, provisioning, credentials },
         metrics: createGatewayMetrics(metricsRegistry),
       },
-      {
-        host: config.mqtt.host,
-        port: config.mqtt.port,
-        tls: { caPem: pki.ca.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem },
-      },
+      { host: config.mqtt.host, port: config.mqtt.port, tls: gatewayTls },
     );
     await gateway.start();
     stopping.push(() => gateway.stop());
-    createFleetMetrics(metricsRegistry, store);
+    mqttUrl = `mqtts://${config.mqtt.publicHost}:${gateway.port()}`;
 
+    const revocation = createRevocationService({
+      store: stores.provisioning,
+      devices: store,
+      revocations,
+      pki,
+      clock,
+      logger,
+      disconnect: (deviceId) => gateway.disconnectDevice(deviceId),
+    });
+    await revocation.publishCrl();
+    let deviceHttpUrl = '';
+    const factory = createFactoryService({
+      store: stores.provisioning,
+      pki,
+      clock,
+      logger,
+      provisioning,
+      endpoints: () => ({ mqttUrl, httpsUrl: deviceHttpUrl }),
+    });
+
+    const deviceHttp = createDeviceHttpServer(
+      { clock, logger, provisioning, credentials },
+      { host: config.deviceHttp.host, port: config.deviceHttp.port, tls: gatewayTls },
+    );
+    deviceHttpUrl = `https://${config.mqtt.publicHost}:${await deviceHttp.start()}`;
+    stopping.push(() => deviceHttp.stop());
+
+    createFleetMetrics(metricsRegistry, store);
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
@@ -115,20 +176,28 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           gatewayConnected: () => gateway.connectedDevices(),
         }),
         ...deviceRoutes({ store }),
+        ...provisioningRoutes({
+          store: stores.provisioning,
+          devices: store,
+          factory,
+          revocation,
+          pki,
+          clock,
+        }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });
     stopping.push(() => http.close());
     const httpAddress = http.server.address();
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port;
-    const httpHost =
-      config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
 
     return {
-      httpUrl: `http://${httpHost.includes(':') ? `[${httpHost}]` : httpHost}:${httpPort}`,
-      mqttUrl: `mqtts://${config.mqtt.publicHost}:${gateway.port()}`,
+      httpUrl: `http://${urlHost(config.http.host)}:${httpPort}`,
+      mqttUrl,
+      deviceHttpUrl,
       pki,
       store,
+      stores,
       config,
       stop: stopAll,
     };

@@ -26,21 +26,31 @@ export function parseServerUrl(serverUrl: string): ServerAddress {
 }
 
 export function buildConnectOptions(options: AgentOptions, keepaliveS: number): IClientOptions {
-  const { host, port } = parseServerUrl(options.serverUrl);
+  return mqttTlsOptions({ url: options.serverUrl, clientId: options.deviceId, tls: options.tls, keepaliveS });
+}
+
+/** MQTT 3.1.1 over TLS with a client certificate, verified against `tls.caPem` only. */
+export function mqttTlsOptions(params: {
+  url: string;
+  clientId: string;
+  tls: { caPem: string; certPem: string; keyPem: string };
+  keepaliveS: number;
+}): IClientOptions {
+  const { host, port } = parseServerUrl(params.url);
   const connectOptions: IClientOptions = {
     protocol: 'mqtts',
     host,
     port,
-    clientId: options.deviceId,
+    clientId: params.clientId,
     // MQTT 3.1.1, so the agent also works against brokers without v5.
     protocolVersion: 4,
     clean: true,
-    keepalive: keepaliveS,
+    keepalive: params.keepaliveS,
     // The agent owns reconnection (backoff with jitter); mqtt.js must not retry on its own.
     reconnectPeriod: 0,
-    ca: options.tls.caPem,
-    cert: options.tls.certPem,
-    key: options.tls.keyPem,
+    ca: params.tls.caPem,
+    cert: params.tls.certPem,
+    key: params.tls.keyPem,
     rejectUnauthorized: true,
   };
   // SNI only for names: RFC 6066 section 3 forbids IP literals in server_name.

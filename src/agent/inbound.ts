@@ -1,20 +1,32 @@
 /** Validates what the server sends the device (STYLE: validate at every trust boundary). Pure. */
+import type { z } from 'zod';
 import { rejectedSchema, type Rejected } from '../contracts/device-messages.ts';
+import { provisionResponseSchema, type ProvisionResponse } from '../contracts/provisioning-messages.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** Parses a `fl/d/{id}/rejected` payload: UTF-8 JSON matching rejectedSchema. */
-export function parseRejected(payload: Uint8Array): ParseResult<Rejected> {
+/** Parses UTF-8 JSON against `schema`; the reason names the failing fields. */
+export function parseJsonPayload<T>(schema: z.ZodType<T>, payload: Uint8Array | string): ParseResult<T> {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(payload).toString('utf8'));
+    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
   } catch {
     return { ok: false, reason: 'payload is not JSON' };
   }
-  const result = rejectedSchema.safeParse(json);
+  const result = schema.safeParse(json);
   if (result.success) return { ok: true, value: result.data };
   const reason = result.error.issues
     .map((i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`)
     .join('; ');
   return { ok: false, reason };
+}
+
+/** Parses a `fl/d/{id}/rejected` payload: UTF-8 JSON matching rejectedSchema. */
+export function parseRejected(payload: Uint8Array): ParseResult<Rejected> {
+  return parseJsonPayload(rejectedSchema, payload);
+}
+
+/** Parses a ProvisionResponse (provisioning over MQTT or HTTPS, and `certificate/issued`). */
+export function parseProvisionResponse(payload: Uint8Array | string): ParseResult<ProvisionResponse> {
+  return parseJsonPayload(provisionResponseSchema, payload);
 }

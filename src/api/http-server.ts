@@ -6,7 +6,7 @@ import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
-import type { ApiRoute } from './route.ts';
+import { isRawResponse, type ApiRoute } from './route.ts';
 import { toErrorResponse, validationErrorFrom } from './error-mapping.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { FlotillaError, NotFoundError, ValidationError } from '../infra/errors.ts';
@@ -85,10 +85,14 @@ export function createHttpServer(deps: HttpServerDeps) {
     app.route({
       method: route.method,
       url: fastifyPath(route.path),
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const params = parseWith(route.params, 'path', request.params);
         const query = parseWith(route.query, 'query', request.query);
-        return route.handler({ params, query });
+        const body = parseWith(route.body, 'body', request.body);
+        const result = await route.handler({ params, query, body, source: request.ip });
+        reply.status(route.status ?? 200);
+        if (route.produces && isRawResponse(result)) return reply.type(result.contentType).send(result.body);
+        return result;
       },
     });
   }

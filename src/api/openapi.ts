@@ -42,11 +42,13 @@ export function buildOpenApiDocument(
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const errorRef = { $ref: '#/components/schemas/Error' };
   for (const route of routes) {
+    const content = route.produces
+      ? Object.fromEntries(
+          route.produces.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+        )
+      : { 'application/json': { schema: jsonSchema(route.response, 'output') } };
     const responses: Record<string, JsonSchema> = {
-      '200': {
-        description: 'OK',
-        content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
-      },
+      [String(route.status ?? 200)]: { description: 'OK', content },
     };
     for (const status of route.errors ?? []) {
       responses[String(status)] = {
@@ -64,6 +66,14 @@ export function buildOpenApiDocument(
       summary: route.summary,
       tags: [route.tag],
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+            },
+          }
+        : {}),
       responses,
     };
   }

@@ -7,14 +7,24 @@ import type { z } from 'zod';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface RouteRequest<P, Q> {
+export interface RouteRequest<P, Q, B> {
   params: P;
   query: Q;
+  body: B;
+  /** The client's address, for the audit log. */
+  source: string;
+}
+
+/** A non-JSON response body (PEM, SVG, PNG) and its media type. */
+export interface RawResponse {
+  contentType: string;
+  body: string | Buffer;
 }
 
 export interface ApiRoute<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
   R extends z.ZodType = z.ZodType,
 > {
   method: HttpMethod;
@@ -25,15 +35,35 @@ export interface ApiRoute<
   tag: string;
   params?: P;
   query?: Q;
+  /** JSON request body. */
+  body?: B;
+  /** JSON response; or, with `produces`, the media types of a raw response. */
   response: R;
+  /** Raw (non-JSON) responses: the handler returns a RawResponse of one of these types. */
+  produces?: string[];
+  /** Success status; 200 unless given. */
+  status?: number;
   /** Error codes (see infra/errors.ts) this route can answer with, for the document. */
   errors?: number[];
-  handler(request: RouteRequest<z.output<P>, z.output<Q>>): Promise<z.input<R>>;
+  handler(request: RouteRequest<z.output<P>, z.output<Q>, z.output<B>>): Promise<z.input<R> | RawResponse>;
 }
 
 /** Keeps the generic parameters when routes are collected into one list. */
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, R extends z.ZodType>(
-  route: ApiRoute<P, Q, R>,
-): ApiRoute {
+export function defineRoute<
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+  R extends z.ZodType,
+>(route: ApiRoute<P, Q, B, R>): ApiRoute {
   return route;
+}
+
+export function isRawResponse(value: unknown): value is RawResponse {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'contentType' in value &&
+    'body' in value &&
+    Object.keys(value).length === 2
+  );
 }

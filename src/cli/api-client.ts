@@ -17,40 +17,75 @@ export class ApiRequestError extends Error {
 export class ApiClient {
   constructor(private readonly baseUrl: string) {}
 
-  async get<T extends z.ZodType>(
+  get<T extends z.ZodType>(
     path: string,
     schema: T,
     query: Array<[string, string]> = [],
   ): Promise<z.output<T>> {
-    const url = new URL(path, this.baseUrl);
-    for (const [key, value] of query) url.searchParams.append(key, value);
-    let response: Response;
-    try {
-      response = await fetch(url, { headers: { accept: 'application/json' } });
-    } catch (err) {
-      throw new UnavailableError(
-        `cannot reach the Flotilla server at ${this.baseUrl}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
-      );
-    }
-    const body: unknown = await response.json().catch(() => undefined);
-    if (!response.ok) {
-      const parsed = errorBodySchema.safeParse(body);
-      if (parsed.success)
-        throw new ApiRequestError(response.status, parsed.data.error.code, parsed.data.error.message);
-      throw new ApiRequestError(
-        response.status,
-        'http_error',
-        `HTTP ${response.status} from ${url.pathname}`,
-      );
-    }
-    const parsed = schema.safeParse(body);
+    return this.json('GET', path, schema, undefined, query);
+  }
+
+  post<T extends z.ZodType>(path: string, schema: T, body: unknown): Promise<z.output<T>> {
+    return this.json('POST', path, schema, body);
+  }
+
+  /** A non-JSON resource (PEM, SVG, PNG) as bytes. */
+  async raw(path: string, query: Array<[string, string]> = []): Promise<Buffer> {
+    const response = await this.send('GET', path, undefined, query);
+    if (!response.ok) await this.fail(response, path);
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  private async json<T extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: T,
+    body: unknown,
+    query: Array<[string, string]> = [],
+  ): Promise<z.output<T>> {
+    const response = await this.send(method, path, body, query);
+    if (!response.ok) await this.fail(response, path);
+    const parsed = schema.safeParse(await response.json().catch(() => undefined));
     if (!parsed.success)
       throw new ApiRequestError(
         response.status,
         'bad_response',
-        `unexpected response from ${url.pathname}: ${parsed.error.message}`,
+        `unexpected response from ${path}: ${parsed.error.message}`,
       );
     return parsed.data;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    query: Array<[string, string]>,
+  ): Promise<Response> {
+    const url = new URL(path, this.baseUrl);
+    for (const [key, value] of query) url.searchParams.append(key, value);
+    try {
+      return await fetch(url, {
+        method,
+        headers:
+          body === undefined
+            ? { accept: 'application/json' }
+            : { accept: 'application/json', 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      const cause =
+        (err as Error).cause instanceof Error
+          ? ((err as Error).cause as Error).message
+          : (err as Error).message;
+      throw new UnavailableError(`cannot reach the Flotilla server at ${this.baseUrl}: ${cause}`);
+    }
+  }
+
+  private async fail(response: Response, path: string): Promise<never> {
+    const parsed = errorBodySchema.safeParse(await response.json().catch(() => undefined));
+    if (parsed.success)
+      throw new ApiRequestError(response.status, parsed.data.error.code, parsed.data.error.message);
+    throw new ApiRequestError(response.status, 'http_error', `HTTP ${response.status} from ${path}`);
   }
 }
 

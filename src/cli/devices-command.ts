@@ -4,6 +4,9 @@ import { deviceSchema, type Device } from '../contracts/device.ts';
 import { devicePageSchema } from '../api/routes/devices.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { auditPageSchema, revokeResultSchema } from '../api/routes/provisioning.ts';
 
 interface ListOptions {
   server: string;
@@ -105,4 +108,70 @@ export function registerDevicesCommand(program: Command): void {
         );
       }
     });
+
+  devices
+    .command('revoke')
+    .description(
+      'Revoke every credential of a device: it is disconnected at once, refused afterwards and listed in the CRL',
+    )
+    .argument('<id>', 'device id')
+    .requiredOption('--reason <text>', 'why (kept in the audit log)')
+    .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
+    .option('--json', 'print JSON for scripts', false)
+    .action(async (id: string, options: { reason: string; server: string; json: boolean }) => {
+      const result = await new ApiClient(options.server).post(
+        `/api/v1/devices/${encodeURIComponent(id)}/revoke`,
+        revokeResultSchema,
+        { reason: options.reason },
+      );
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(result)}\n`
+          : `device ${id} revoked: ${result.revokedCertificates.length} certificate(s)${result.disconnected ? ', live session closed' : ''}\n`,
+      );
+    });
+
+  devices
+    .command('label')
+    .description("Render a device's owner-claim label: a QR code of its claim code with the serial beside it")
+    .argument('<id>', 'device id')
+    .requiredOption('--out <file>', 'output file; .svg or .png')
+    .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
+    .addHelpText('after', '\nExample:\n  flotilla devices label TRK2-000123 --out TRK2-000123.png')
+    .action(async (id: string, options: { out: string; server: string }) => {
+      const format = extname(options.out).toLowerCase() === '.svg' ? 'svg' : 'png';
+      const bytes = await new ApiClient(options.server).raw(
+        `/api/v1/devices/${encodeURIComponent(id)}/label`,
+        [['format', format]],
+      );
+      await writeFile(options.out, bytes);
+      process.stderr.write(`label of ${id} written to ${options.out}\n`);
+    });
+
+  devices
+    .command('audit')
+    .description('Audit entries about a device (provisioning, renewals, revocation, owners), newest first')
+    .argument('<id>', 'device id (or a batch id or serial)')
+    .option('--action <action>', 'only this action, e.g. device.revoked')
+    .option('--limit <n>', 'entries (1-1000)', '100')
+    .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
+    .option('--json', 'print JSON for scripts', false)
+    .action(
+      async (id: string, options: { action?: string; limit: string; server: string; json: boolean }) => {
+        const query: Array<[string, string]> = [
+          ['target', id],
+          ['limit', options.limit],
+        ];
+        if (options.action) query.push(['action', options.action]);
+        const { items } = await new ApiClient(options.server).get('/api/v1/audit', auditPageSchema, query);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify({ items }, null, 2)}\n`);
+          return;
+        }
+        printTable(
+          ['AT', 'ACTION', 'ACTOR', 'SOURCE', 'DETAILS'],
+          items.map((e) => [e.at, e.action, e.actor, e.source, JSON.stringify(e.details)]),
+        );
+      },
+    );
 }

@@ -7,6 +7,8 @@ import { registerServerCommand } from './server-command.ts';
 import { registerDevicesCommand } from './devices-command.ts';
 import { registerAgentCommand } from './agent-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
+import { registerFactoryCommand } from './factory-command.ts';
+import { registerCaCommand } from './ca-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -19,6 +21,8 @@ registerServerCommand(program);
 registerAgentCommand(program);
 registerSimulateCommand(program);
 registerDevicesCommand(program);
+registerFactoryCommand(program);
+registerCaCommand(program);
 
 try {
   await program.parseAsync(process.argv);

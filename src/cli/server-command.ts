@@ -12,6 +12,7 @@ interface ServerFlags {
   httpPort?: string;
   mqttHost?: string;
   mqttPort?: string;
+  deviceHttpPort?: string;
   store?: string;
   postgresUrl?: string;
   logLevel?: string;
@@ -25,6 +26,7 @@ function flagsToConfig(flags: ServerFlags): Record<string, unknown> {
     dataDir: flags.dataDir,
     http: { host: flags.httpHost, port: num(flags.httpPort) },
     mqtt: { host: flags.mqttHost, port: num(flags.mqttPort) },
+    deviceHttp: { port: num(flags.deviceHttpPort) },
     store: { kind: flags.store, postgresUrl: flags.postgresUrl },
     log: { level: flags.logLevel },
     demoDevices: num(flags.demoDevices),
@@ -46,6 +48,10 @@ export function registerServerCommand(program: Command): void {
     .option('--http-port <port>', 'management API port (env FLOTILLA_HTTP_PORT; default 8080)')
     .option('--mqtt-host <host>', 'MQTT/TLS listen address (env FLOTILLA_MQTT_HOST; default 0.0.0.0)')
     .option('--mqtt-port <port>', 'MQTT/TLS port (env FLOTILLA_MQTT_PORT; default 8883)')
+    .option(
+      '--device-http-port <port>',
+      'device HTTPS API port: provisioning, renewal (env FLOTILLA_DEVICE_HTTP_PORT; default 8443)',
+    )
     .option('--store <kind>', 'sqlite or postgres (env FLOTILLA_STORE; default sqlite)')
     .option('--postgres-url <url>', 'PostgreSQL connection URL (env FLOTILLA_POSTGRES_URL)')
     .option(
@@ -68,7 +74,7 @@ export function registerServerCommand(program: Command): void {
         config.demoDevices > 0 ? await startDemoFleet(server, config.demoDevices, logger) : undefined;
 
       process.stdout.write(
-        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  fleet CA           ${server.pki.paths.caCert}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
+        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
       );
 
       let stopping = false;

@@ -23,6 +23,19 @@ export const serverConfigSchema = z.strictObject({
       publicHost: z.string().min(1).default('localhost'),
     })
     .prefault({}),
+  deviceHttp: z
+    .strictObject({
+      /** Device HTTPS API (provisioning, renewal) with client certificates. */
+      host: z.string().min(1).default('0.0.0.0'),
+      port: port.default(8443),
+    })
+    .prefault({}),
+  provisioning: z
+    .strictObject({
+      /** Lifetime of device certificates issued at provisioning and renewal. */
+      deviceCertValidityDays: z.number().int().min(1).max(3650).default(365),
+    })
+    .prefault({}),
   store: z
     .strictObject({
       kind: z.enum(['sqlite', 'postgres']).default('sqlite'),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { DeviceToCloudSuffix } from './topics.ts';
+import { renewRequestSchema, type RenewRequest } from './provisioning-messages.ts';
 
 const shortText = (max: number) => z.string().min(1).max(max);
 
@@ -47,7 +48,13 @@ export type Rejected = z.infer<typeof rejectedSchema>;
 export const deviceToCloudSchemas = {
   'state/reported': stateReportedSchema,
   heartbeat: heartbeatSchema,
+  'certificate/renew': renewRequestSchema,
 } as const satisfies Record<DeviceToCloudSuffix, z.ZodType>;
 
 export type DeviceToCloudMessage =
-  { suffix: 'state/reported'; payload: StateReported } | { suffix: 'heartbeat'; payload: Heartbeat };
+  | { suffix: 'state/reported'; payload: StateReported }
+  | { suffix: 'heartbeat'; payload: Heartbeat }
+  | { suffix: 'certificate/renew'; payload: RenewRequest };
+
+/** The messages the registry applies (renewals go to provisioning). */
+export type RegistryMessage = Exclude<DeviceToCloudMessage, { suffix: 'certificate/renew' }>;

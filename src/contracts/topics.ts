@@ -7,11 +7,11 @@
 export const TOPIC_ROOT = 'fl/d';
 
 /** Device → cloud topics (the suffix after `fl/d/{id}/`). */
-export const deviceToCloud = ['state/reported', 'heartbeat'] as const;
+export const deviceToCloud = ['state/reported', 'heartbeat', 'certificate/renew'] as const;
 export type DeviceToCloudSuffix = (typeof deviceToCloud)[number];
 
 /** Cloud → device topics a device may subscribe to. */
-export const cloudToDevice = ['rejected'] as const;
+export const cloudToDevice = ['rejected', 'certificate/issued'] as const;
 export type CloudToDeviceSuffix = (typeof cloudToDevice)[number];
 
 /** Largest payload the gateway accepts on any device topic, in bytes. */
@@ -50,4 +50,14 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
     return { kind: 'cloud-to-device', deviceId, suffix: suffix as CloudToDeviceSuffix };
   }
   return { kind: 'unknown', deviceId, suffix };
+}
+
+/**
+ * Provisioning topics of a claim session: the MQTT client id is the device's serial, and the
+ * session may only publish its request and subscribe to its response.
+ */
+export const PROVISION_ROOT = 'fl/provision';
+
+export function provisionTopic(serial: string, kind: 'request' | 'response'): string {
+  return `${PROVISION_ROOT}/${serial}/${kind}`;
 }

@@ -1,11 +1,13 @@
 /**
- * What a device may publish and subscribe to: only its own topics, and only in the
- * direction the protocol gives them. Pure; the MQTT gateway enforces the verdicts.
+ * What a session may publish and subscribe to: a device only its own topics, in the direction the
+ * protocol gives them; a claim session only its own provisioning request and response. Pure; the
+ * MQTT gateway enforces the verdicts.
  */
 import {
   cloudToDevice,
   deviceTopic,
   parseDeviceTopic,
+  provisionTopic,
   type DeviceToCloudSuffix,
 } from '../contracts/topics.ts';
 
@@ -35,4 +37,13 @@ export function authorizeDevicePublish(deviceId: string, topic: string): Publish
 /** Subscriptions: exactly the device's own cloud → device topics; no wildcards. */
 export function authorizeDeviceSubscribe(deviceId: string, topicFilter: string): boolean {
   return cloudToDevice.some((suffix) => deviceTopic(deviceId, suffix) === topicFilter);
+}
+
+/** A claim session publishes only its own request; anything else closes it. */
+export function authorizeClaimPublish(serial: string, topic: string): boolean {
+  return topic === provisionTopic(serial, 'request');
+}
+
+export function authorizeClaimSubscribe(serial: string, topicFilter: string): boolean {
+  return topicFilter === provisionTopic(serial, 'response');
 }

@@ -1,28 +1,60 @@
 /**
- * The device gateway as the rest of Flotilla sees it: authenticated device sessions and
- * validated messages, whatever broker carries them (embedded aedes today; an external
- * broker cluster later implements the same interface).
+ * The device gateway as the rest of Flotilla sees it: authenticated sessions and validated
+ * messages, whatever broker carries them (embedded aedes today; an external broker cluster later
+ * implements the same interface).
  */
-import type { DeviceToCloudMessage, Rejected } from '../contracts/device-messages.ts';
-import type { DeviceIdentity } from './device-identity.ts';
+import type { RegistryMessage, Rejected } from '../contracts/device-messages.ts';
+import type { ProvisionResponse, RenewRequest } from '../contracts/provisioning-messages.ts';
+import type { ClaimIdentity, DeviceIdentity, SessionIdentity } from './session-identity.ts';
 
 /**
- * Callbacks the gateway invokes. A message handler's promise settles before the device gets
- * its PUBACK (QoS 1), so a message is acknowledged only once it has been handled.
+ * Registry callbacks. A message handler's promise settles before the device gets its PUBACK
+ * (QoS 1), so a message is acknowledged only once it has been handled.
  */
 export interface DeviceEventHandlers {
   connected(identity: DeviceIdentity, atMs: number): Promise<void>;
   disconnected(identity: DeviceIdentity, atMs: number): Promise<void>;
-  message(identity: DeviceIdentity, message: DeviceToCloudMessage, atMs: number): Promise<void>;
+  message(identity: DeviceIdentity, message: RegistryMessage, atMs: number): Promise<void>;
+}
+
+/** Provisioning over MQTT: the gateway carries the request and publishes the response. */
+export interface ProvisioningHandlers {
+  /** `payload` is the raw request body; the handler validates it (the same handler serves HTTPS). */
+  provision(
+    claim: ClaimIdentity,
+    payload: Buffer,
+    context: { atMs: number; source: string },
+  ): Promise<ProvisionResponse>;
+  renew(
+    device: DeviceIdentity,
+    request: RenewRequest,
+    context: { atMs: number; source: string },
+  ): Promise<ProvisionResponse>;
+}
+
+/** Credential checks at connect time. */
+export interface CredentialChecks {
+  /** Why this identity may not connect (revoked device or certificate), or undefined. */
+  refusal(identity: SessionIdentity): string | undefined;
+  /** The device's serial when `token` is its valid, unrevoked token. */
+  verifyToken(deviceId: string, token: string): Promise<{ serial: string } | undefined>;
+}
+
+export interface GatewayHandlers {
+  registry: DeviceEventHandlers;
+  provisioning: ProvisioningHandlers;
+  credentials: CredentialChecks;
 }
 
 export interface DeviceGateway {
   start(): Promise<void>;
-  /** Closes every device connection and the listener. */
+  /** Closes every session and the listener. */
   stop(): Promise<void>;
   /** The port it listens on (useful when configured as 0). */
   port(): number;
   connectedDevices(): number;
   /** Tells a device why one of its messages was refused. */
   sendRejected(deviceId: string, rejected: Rejected): Promise<void>;
+  /** Closes the device's live session, if any (revocation). Returns whether one was closed. */
+  disconnectDevice(deviceId: string): boolean;
 }

@@ -2,8 +2,8 @@
  * Applies device sessions and messages to the registry: connects and disconnects in order per
  * device, reported state, and heartbeats (batched). This is the gateway's DeviceEventHandlers.
  */
-import type { DeviceToCloudMessage } from '../contracts/device-messages.ts';
-import type { DeviceIdentity } from '../gateway/device-identity.ts';
+import type { RegistryMessage } from '../contracts/device-messages.ts';
+import type { DeviceIdentity } from '../gateway/session-identity.ts';
 import type { DeviceEventHandlers } from '../gateway/types.ts';
 import { KeyedSerialQueue } from '../infra/keyed-queue.ts';
 import type { DeviceStore } from '../store/types.ts';
@@ -21,11 +21,7 @@ export function createRegistryEventHandlers(deps: {
   const { store, presence } = deps;
   const queue = new KeyedSerialQueue();
 
-  async function onMessage(
-    identity: DeviceIdentity,
-    message: DeviceToCloudMessage,
-    atMs: number,
-  ): Promise<void> {
+  async function onMessage(identity: DeviceIdentity, message: RegistryMessage, atMs: number): Promise<void> {
     switch (message.suffix) {
       case 'heartbeat':
         presence.seen(identity.deviceId, atMs);

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDevPki } from '../pki/dev-pki.ts';
+import { ensureFleetPki } from '../pki/fleet-pki.ts';
 import { issueDeviceCert, type KeyPairPem, type SigningCa } from '../pki/x509.ts';
 import { forEachConcurrent } from './pool.ts';
 
@@ -62,13 +62,14 @@ export async function prepareSimIdentities(
 }
 
 /**
- * Opens the data dir's development CA (creating the dev PKI in a fresh dir, via ensureDevPki)
- * and the identity cache.
+ * Opens the data dir's issuing CA (creating the fleet PKI in a fresh dir, via ensureFleetPki)
+ * and the identity cache. Simulated devices get their final certificate like devices whose key
+ * is made on the factory line.
  */
 export async function openSimIdentities(dataDir: string, nowMs: number): Promise<SimIdentityStore> {
-  const pki = await ensureDevPki(dataDir, ['localhost'], nowMs);
+  const pki = await ensureFleetPki(dataDir, ['localhost'], nowMs);
   await mkdir(join(dataDir, 'sim'), { recursive: true, mode: 0o700 });
-  return createSimIdentityStore(dataDir, pki.signingCa, pki.ca.certPem, nowMs);
+  return createSimIdentityStore(dataDir, pki.issuingCa, pki.chainPem, nowMs);
 }
 
 export function createSimIdentityStore(

@@ -1,17 +1,34 @@
-/** Opens the configured registry store: connects, migrates, and returns it ready to use. */
-import { openPostgresDeviceStore } from './postgres/postgres-device-store.ts';
-import { openSqliteDeviceStore } from './sqlite/sqlite-device-store.ts';
+/** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
+import { openPostgresStores } from './postgres/open-postgres-stores.ts';
+import type { ProvisioningStore } from './provisioning-types.ts';
+import { openSqliteStores } from './sqlite/open-sqlite-stores.ts';
 import type { DeviceStore } from './types.ts';
 
-export type DeviceStoreOptions =
+export type StoreOptions =
   { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema: string };
 
+/** Kept for callers written before openStores. */
+export type DeviceStoreOptions = StoreOptions;
+
+/** Both stores on one database connection (one SQLite handle, one pg pool). */
+export interface Stores {
+  devices: DeviceStore;
+  provisioning: ProvisioningStore;
+  /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** UnavailableError when the database cannot be opened or was migrated by a newer Flotilla. */
-export async function openDeviceStore(options: DeviceStoreOptions): Promise<DeviceStore> {
+export async function openStores(options: StoreOptions): Promise<Stores> {
   switch (options.kind) {
     case 'sqlite':
-      return openSqliteDeviceStore(options.file);
+      return openSqliteStores(options.file);
     case 'postgres':
-      return openPostgresDeviceStore({ url: options.url, schema: options.schema });
+      return openPostgresStores({ url: options.url, schema: options.schema });
   }
+}
+
+/** The device store alone; its close() closes the connection. Prefer openStores. */
+export async function openDeviceStore(options: DeviceStoreOptions): Promise<DeviceStore> {
+  return (await openStores(options)).devices;
 }

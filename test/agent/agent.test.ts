@@ -91,7 +91,7 @@ describe('agent against mosquitto', () => {
       {
         deviceId,
         serverUrl: broker.tlsUrl,
-        tls: { caPem: broker.pki.ca.certPem, ...cert },
+        tls: { caPem: broker.pki.chainPem, ...cert },
         identity: { serial: `SN-${deviceId}`, hardware: { model: 'tracker-2', revision: 'B' } },
         firmwareVersion: '1.4.0',
         region: 'eu-west',
@@ -161,7 +161,7 @@ describe('agent against mosquitto', () => {
 
   it('refuses a client without a certificate', async () => {
     const client = mqtt.connect(broker.tlsUrl, {
-      ca: broker.pki.ca.certPem,
+      ca: broker.pki.chainPem,
       reconnectPeriod: 0,
       protocolVersion: 4,
     });

@@ -22,7 +22,7 @@ import { waitFor } from '../helpers/wait.ts';
 const valid = {
   deviceId: 'dev-daemon',
   serverUrl: 'mqtts://127.0.0.1:8883',
-  caFile: 'pki/ca.pem',
+  caFile: 'pki/chain.pem',
   certFile: 'dev-daemon.pem',
   keyFile: 'dev-daemon.key',
   serial: 'SN-dev-daemon',

@@ -115,7 +115,7 @@ describe('flotilla CLI', () => {
 
   it('runs the server until SIGTERM, then stops cleanly with exit code 0', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-cli-server-'));
-    const [httpPort, mqttPort] = [await freePort(), await freePort()];
+    const [httpPort, mqttPort, deviceHttpPort] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(
       process.execPath,
       [
@@ -127,6 +127,8 @@ describe('flotilla CLI', () => {
         String(httpPort),
         '--mqtt-port',
         String(mqttPort),
+        '--device-http-port',
+        String(deviceHttpPort),
         '--demo-devices',
         '3',
       ],

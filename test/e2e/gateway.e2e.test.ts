@@ -33,14 +33,14 @@ describe('gateway end to end', () => {
   }
 
   async function deviceCert(deviceId: string, serial = `SN-${deviceId}`): Promise<KeyPairPem> {
-    return issueDeviceCert(fx.server().pki.signingCa, { deviceId, serial, validityDays: 1 }, Date.now());
+    return issueDeviceCert(fx.server().pki.issuingCa, { deviceId, serial, validityDays: 1 }, Date.now());
   }
 
   /** A raw mqtt.js client presenting `cert`; no automatic reconnect. */
   function connectRaw(
     clientId: string,
     cert?: KeyPairPem,
-    ca = fx.server().pki.ca.certPem,
+    ca = fx.server().pki.chainPem,
   ): Promise<MqttClient> {
     const client = mqtt.connect(`mqtts://localhost:${fx.mqttPort}`, {
       clientId,
@@ -199,7 +199,7 @@ describe('gateway end to end', () => {
     };
     await run('mosquitto_pub', [
       '--cafile',
-      fx.server().pki.paths.caCert,
+      fx.server().pki.paths.chain,
       '--cert',
       join(dir, 'mosq-1.pem'),
       '--key',
@@ -259,7 +259,7 @@ describe('gateway end to end', () => {
       {
         deviceId: 'agent-1',
         serverUrl: `mqtts://localhost:${fx.mqttPort}`,
-        tls: { caPem: fx.server().pki.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem },
+        tls: { caPem: fx.server().pki.chainPem, certPem: cert.certPem, keyPem: cert.keyPem },
         identity: { serial: 'SN-AGENT-1', hardware: { model: 'linux-gw', revision: 'C' } },
         firmwareVersion: '1.0.0',
         region: 'eu-west',
@@ -290,7 +290,7 @@ describe('gateway end to end', () => {
     const socket = tlsConnect({
       host: 'localhost',
       port: fx.mqttPort,
-      ca: fx.server().pki.ca.certPem,
+      ca: fx.server().pki.chainPem,
       cert: cert.certPem,
       key: cert.keyPem,
     });

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort, waitFor } from './wait.ts';
-import { ensureDevPki, type DevPki } from '../../src/pki/dev-pki.ts';
+import { ensureFleetPki, type FleetPki } from '../../src/pki/fleet-pki.ts';
 import { issueDeviceCert, type KeyPairPem } from '../../src/pki/x509.ts';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
 export interface MosquittoFixture {
   dataDir: string;
-  pki: DevPki;
+  pki: FleetPki;
   tlsPort: number;
   plainPort: number;
   /** `mqtts://127.0.0.1:<tlsPort>` — the server certificate has SAN IP 127.0.0.1. */
@@ -34,7 +34,7 @@ export interface MosquittoFixture {
 
 export async function startMosquitto(): Promise<MosquittoFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-mosq-'));
-  const pki = await ensureDevPki(dataDir, ['localhost'], Date.now());
+  const pki = await ensureFleetPki(dataDir, ['localhost'], Date.now());
   const [tlsPort, plainPort] = [await freePort(), await freePort()];
   const aclFile = join(dataDir, 'acl');
   await writeFile(aclFile, 'pattern readwrite fl/d/%u/#\n');
@@ -49,7 +49,7 @@ export async function startMosquitto(): Promise<MosquittoFixture> {
       `listener ${plainPort} 127.0.0.1`,
       'allow_anonymous true',
       `listener ${tlsPort} 127.0.0.1`,
-      `cafile ${pki.paths.caCert}`,
+      `cafile ${pki.paths.chain}`,
       `certfile ${pki.paths.serverCert}`,
       `keyfile ${pki.paths.serverKey}`,
       'require_certificate true',
@@ -130,6 +130,6 @@ export async function startObserver(
   return { client, messages };
 }
 
-export function deviceCert(pki: DevPki, deviceId: string): Promise<KeyPairPem> {
-  return issueDeviceCert(pki.signingCa, { deviceId, serial: `SN-${deviceId}`, validityDays: 1 }, Date.now());
+export function deviceCert(pki: FleetPki, deviceId: string): Promise<KeyPairPem> {
+  return issueDeviceCert(pki.issuingCa, { deviceId, serial: `SN-${deviceId}`, validityDays: 1 }, Date.now());
 }

@@ -32,6 +32,7 @@ export async function createServerFixture(overrides: Record<string, unknown> = {
       dataDir,
       http: { port: httpPort },
       mqtt: { host: '127.0.0.1', port: mqttPort },
+      deviceHttp: { host: '127.0.0.1', port: await freePort() },
       log: { level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'silent' },
       presence: { flushIntervalMs: 50 },
       ...overrides,

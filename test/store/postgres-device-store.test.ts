@@ -29,7 +29,8 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
   // One schema per suite; each test starts from an emptied table (migrations ran once).
   deviceStoreContract(async () => {
     const store = await openDeviceStore({ kind: 'postgres', url: postgresUrl, schema });
-    await admin?.query(`TRUNCATE "${schema}".devices`);
+    // CASCADE: the provisioning tables refer to devices.
+    await admin?.query(`TRUNCATE "${schema}".devices CASCADE`);
     return store;
   });
 
@@ -42,7 +43,15 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
     );
     assert.deepEqual(
       tables?.rows.map((row) => row.table_name),
-      ['devices', 'schema_migrations'],
+      [
+        'audit_log',
+        'batches',
+        'certificates',
+        'device_tokens',
+        'devices',
+        'expected_devices',
+        'schema_migrations',
+      ],
     );
   });
 });

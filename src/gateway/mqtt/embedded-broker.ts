@@ -1,24 +1,36 @@
 /**
- * The embedded MQTT broker (aedes) behind a TLS listener that requires client certificates
- * from the fleet CA. Enforces device identity and topic ownership, validates payloads, and
- * hands authenticated sessions and messages to the DeviceEventHandlers.
+ * The embedded MQTT broker (aedes) behind a TLS listener. Authenticates sessions (device
+ * certificate, claim certificate or device token), enforces topic ownership, validates payloads,
+ * and hands sessions and messages to the registry and provisioning handlers.
  */
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Clock } from '../../infra/clock.ts';
-import { deviceTopic } from '../../contracts/topics.ts';
+import {
+  deviceTopic,
+  MAX_PAYLOAD_BYTES,
+  provisionTopic,
+  type DeviceToCloudSuffix,
+} from '../../contracts/topics.ts';
 import type { Rejected } from '../../contracts/device-messages.ts';
-import { identityFromCertificate, type DeviceIdentity } from '../device-identity.ts';
-import { authorizeDevicePublish, authorizeDeviceSubscribe } from '../device-acl.ts';
+import type { ClaimIdentity, DeviceIdentity, SessionIdentity } from '../session-identity.ts';
+import {
+  authorizeClaimPublish,
+  authorizeClaimSubscribe,
+  authorizeDevicePublish,
+  authorizeDeviceSubscribe,
+} from '../device-acl.ts';
 import { decodeDeviceMessage } from '../payload.ts';
-import type { DeviceEventHandlers, DeviceGateway } from '../types.ts';
+import type { DeviceGateway, GatewayHandlers } from '../types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
+import { authenticateSession } from './authenticate.ts';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
+  /** `caPem` holds the trust anchors for client certificates (root and issuing CA). */
   tls: { caPem: string; certPem: string; keyPem: string };
   /** A TLS handshake not finished within this time is dropped. */
   handshakeTimeoutMs?: number;
@@ -27,7 +39,7 @@ export interface EmbeddedBrokerOptions {
 export interface EmbeddedBrokerDeps {
   clock: Clock;
   logger: Logger;
-  handlers: DeviceEventHandlers;
+  handlers: GatewayHandlers;
   metrics: GatewayMetrics;
 }
 
@@ -37,108 +49,160 @@ function authError(message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: NOT_AUTHORIZED });
 }
 
+function payloadOf(packet: PublishPacket): Buffer {
+  return Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+}
+
 export async function createEmbeddedBroker(
   deps: EmbeddedBrokerDeps,
   options: EmbeddedBrokerOptions,
 ): Promise<DeviceGateway> {
   const { clock, logger, handlers, metrics } = deps;
-  const identities = new WeakMap<Client, DeviceIdentity>();
+  const identities = new WeakMap<Client, SessionIdentity>();
   /** The live session of each device: a superseded session's disconnect must not mark it offline. */
   const sessions = new Map<string, Client>();
+  const source = (client: Client) => (client.conn as TLSSocket).remoteAddress ?? 'unknown';
 
   const broker = await Aedes.createBroker({
-    authenticate(client, _username, _password, done) {
-      const socket = client.conn as TLSSocket;
-      if (!socket.authorized) {
-        metrics.refusedConnections.inc({ reason: 'certificate' });
-        done(authError('client certificate not verified'), false);
-        return;
-      }
-      const result = identityFromCertificate(socket.getPeerCertificate(), client.id);
-      if (!result.ok) {
-        metrics.refusedConnections.inc({ reason: 'identity' });
-        logger.warn({ clientId: client.id, reason: result.reason }, 'mqtt connection refused');
-        done(authError(result.reason), false);
-        return;
-      }
-      identities.set(client, result.identity);
-      done(null, true);
+    authenticate(client, username, password, done) {
+      authenticateSession(client.conn as TLSSocket, client.id, username, password, handlers.credentials).then(
+        (result) => {
+          if (!result.ok) {
+            metrics.refusedConnections.inc({ reason: result.metric ?? 'identity' });
+            logger.warn(
+              { clientId: client.id, remote: source(client), reason: result.reason },
+              'mqtt connection refused',
+            );
+            return done(authError(result.reason), false);
+          }
+          identities.set(client, result.identity);
+          return done(null, true);
+        },
+        (err: unknown) => {
+          logger.error({ err, clientId: client.id }, 'authentication failed');
+          done(Object.assign(authError('server unavailable'), { returnCode: 3 }), false);
+        },
+      );
     },
 
     authorizePublish(client, packet, done) {
       const identity = client ? identities.get(client) : undefined;
-      if (!identity) return done(new Error('not authenticated'));
-      const verdict = authorizeDevicePublish(identity.deviceId, packet.topic);
-      switch (verdict.kind) {
-        case 'deny':
-          // MQTT 3.1.1 has no PUBACK reason code: the only refusal is to close the connection.
-          metrics.refusedMessages.inc({ reason: 'topic_denied' });
-          logger.warn(
-            { deviceId: identity.deviceId, topic: packet.topic, reason: verdict.reason },
-            'publish denied; disconnecting',
-          );
-          return done(new Error(verdict.reason));
-        case 'reject':
-          metrics.refusedMessages.inc({ reason: 'unknown_topic' });
-          reject(identity, { topic: packet.topic, code: 'unknown_topic', message: verdict.reason });
-          return done(null);
-        case 'accept':
-          handleAccepted(identity, verdict.suffix, packet).then(
-            () => done(null),
-            (err: unknown) => {
-              // Not acknowledged: the device keeps the message and sends it again after reconnecting.
-              logger.error(
-                { err, deviceId: identity.deviceId, topic: packet.topic },
-                'handling a device message failed',
-              );
-              done(err instanceof Error ? err : new Error(String(err)));
-            },
-          );
-          return undefined;
-      }
+      if (!client || !identity) return done(new Error('not authenticated'));
+      const handled =
+        identity.kind === 'claim'
+          ? onClaimPublish(client, identity.claim, packet)
+          : onDevicePublish(client, identity.device, packet);
+      handled.then(
+        () => done(null),
+        (err: unknown) => {
+          // Not acknowledged: the client is disconnected and sends the message again after reconnecting.
+          if (!(err instanceof TopicDenied))
+            logger.error({ err, clientId: client.id, topic: packet.topic }, 'handling a message failed');
+          done(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
     },
 
     authorizeSubscribe(client, subscription: Subscription, done) {
       const identity = identities.get(client);
-      if (identity && authorizeDeviceSubscribe(identity.deviceId, subscription.topic))
-        return done(null, subscription);
+      const allowed =
+        identity?.kind === 'device'
+          ? authorizeDeviceSubscribe(identity.device.deviceId, subscription.topic)
+          : identity?.kind === 'claim' && authorizeClaimSubscribe(identity.claim.serial, subscription.topic);
+      if (allowed) return done(null, subscription);
       metrics.refusedMessages.inc({ reason: 'subscribe_denied' });
-      logger.warn({ deviceId: identity?.deviceId, topic: subscription.topic }, 'subscription denied');
+      logger.warn({ clientId: client.id, topic: subscription.topic }, 'subscription denied');
       // A null subscription answers SUBACK 0x80 (failure) and keeps the connection.
       return done(null, null);
     },
   });
 
-  async function handleAccepted(
-    identity: DeviceIdentity,
-    suffix: Parameters<typeof decodeDeviceMessage>[0],
-    packet: PublishPacket,
-  ): Promise<void> {
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const decoded = decodeDeviceMessage(suffix, payload);
-    if (!decoded.ok) {
-      metrics.refusedMessages.inc({ reason: decoded.code });
-      reject(identity, { topic: packet.topic, code: decoded.code, message: decoded.message });
-      return;
-    }
-    metrics.messages.inc({ topic: suffix });
-    await handlers.message(identity, decoded.message, clock.now());
+  class TopicDenied extends Error {}
+
+  function deny(clientId: string, topic: string, reason: string): never {
+    // MQTT 3.1.1 has no PUBACK reason code: the only refusal is to close the connection.
+    metrics.refusedMessages.inc({ reason: 'topic_denied' });
+    logger.warn({ clientId, topic, reason }, 'publish denied; disconnecting');
+    throw new TopicDenied(reason);
   }
 
-  function reject(identity: DeviceIdentity, rejected: Rejected): void {
-    logger.warn({ deviceId: identity.deviceId, ...rejected }, 'device message rejected');
-    publish(identity.deviceId, rejected).catch((err: unknown) =>
+  async function onClaimPublish(client: Client, claim: ClaimIdentity, packet: PublishPacket): Promise<void> {
+    if (!authorizeClaimPublish(claim.serial, packet.topic))
+      deny(client.id, packet.topic, 'claim sessions may only publish their provisioning request');
+    const payload = payloadOf(packet);
+    const response =
+      payload.length > MAX_PAYLOAD_BYTES
+        ? ({
+            status: 'rejected',
+            code: 'malformed_request',
+            message: `request is ${payload.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}`,
+          } as const)
+        : await handlers.provisioning.provision(claim, payload, {
+            atMs: clock.now(),
+            source: source(client),
+          });
+    metrics.messages.inc({ topic: `provision/${response.status}` });
+    await publishJson(provisionTopic(claim.serial, 'response'), response);
+  }
+
+  async function onDevicePublish(
+    client: Client,
+    device: DeviceIdentity,
+    packet: PublishPacket,
+  ): Promise<void> {
+    const verdict = authorizeDevicePublish(device.deviceId, packet.topic);
+    switch (verdict.kind) {
+      case 'deny':
+        return deny(client.id, packet.topic, verdict.reason);
+      case 'reject':
+        metrics.refusedMessages.inc({ reason: 'unknown_topic' });
+        return reject(device.deviceId, {
+          topic: packet.topic,
+          code: 'unknown_topic',
+          message: verdict.reason,
+        });
+      case 'accept':
+        return onDeviceMessage(client, device, verdict.suffix, packet);
+    }
+  }
+
+  async function onDeviceMessage(
+    client: Client,
+    device: DeviceIdentity,
+    suffix: DeviceToCloudSuffix,
+    packet: PublishPacket,
+  ): Promise<void> {
+    const decoded = decodeDeviceMessage(suffix, payloadOf(packet));
+    if (!decoded.ok) {
+      metrics.refusedMessages.inc({ reason: decoded.code });
+      return reject(device.deviceId, { topic: packet.topic, code: decoded.code, message: decoded.message });
+    }
+    metrics.messages.inc({ topic: suffix });
+    const message = decoded.message;
+    if (message.suffix === 'certificate/renew') {
+      const response = await handlers.provisioning.renew(device, message.payload, {
+        atMs: clock.now(),
+        source: source(client),
+      });
+      return publishJson(deviceTopic(device.deviceId, 'certificate/issued'), response);
+    }
+    return handlers.registry.message(device, message, clock.now());
+  }
+
+  function reject(deviceId: string, rejected: Rejected): void {
+    logger.warn({ deviceId, ...rejected }, 'device message rejected');
+    publishJson(deviceTopic(deviceId, 'rejected'), rejected).catch((err: unknown) =>
       logger.warn({ err }, 'could not send rejection'),
     );
   }
 
-  function publish(deviceId: string, rejected: Rejected): Promise<void> {
+  function publishJson(topic: string, body: unknown): Promise<void> {
     return new Promise((resolve, reject) => {
       broker.publish(
         {
           cmd: 'publish',
-          topic: deviceTopic(deviceId, 'rejected'),
-          payload: Buffer.from(JSON.stringify(rejected)),
+          topic,
+          payload: Buffer.from(JSON.stringify(body)),
           qos: 1,
           retain: false,
           dup: false,
@@ -150,25 +214,27 @@ export async function createEmbeddedBroker(
 
   broker.on('client', (client) => {
     const identity = identities.get(client);
-    if (!identity) return;
-    sessions.set(identity.deviceId, client);
+    if (identity?.kind !== 'device') return;
+    const device = identity.device;
+    sessions.set(device.deviceId, client);
     metrics.connectedDevices.set(sessions.size);
-    handlers
-      .connected(identity, clock.now())
+    handlers.registry
+      .connected(device, clock.now())
       .catch((err: unknown) =>
-        logger.error({ err, deviceId: identity.deviceId }, 'recording a connect failed'),
+        logger.error({ err, deviceId: device.deviceId }, 'recording a connect failed'),
       );
   });
 
   broker.on('clientDisconnect', (client) => {
     const identity = identities.get(client);
-    if (!identity || sessions.get(identity.deviceId) !== client) return;
-    sessions.delete(identity.deviceId);
+    if (identity?.kind !== 'device' || sessions.get(identity.device.deviceId) !== client) return;
+    const device = identity.device;
+    sessions.delete(device.deviceId);
     metrics.connectedDevices.set(sessions.size);
-    handlers
-      .disconnected(identity, clock.now())
+    handlers.registry
+      .disconnected(device, clock.now())
       .catch((err: unknown) =>
-        logger.error({ err, deviceId: identity.deviceId }, 'recording a disconnect failed'),
+        logger.error({ err, deviceId: device.deviceId }, 'recording a disconnect failed'),
       );
   });
 
@@ -184,8 +250,10 @@ export async function createEmbeddedBroker(
       ca: options.tls.caPem,
       cert: options.tls.certPem,
       key: options.tls.keyPem,
+      // Certificates are verified, but a client without one may still log in with a device token;
+      // authenticateSession refuses every unverified certificate (reason in the log).
       requestCert: true,
-      rejectUnauthorized: true,
+      rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     },
@@ -205,10 +273,7 @@ export async function createEmbeddedBroker(
           resolve();
         });
       });
-      logger.info(
-        { port: (server.address() as AddressInfo).port },
-        'mqtt gateway listening (TLS, client certificates required)',
-      );
+      logger.info({ port: (server.address() as AddressInfo).port }, 'mqtt gateway listening (TLS)');
     },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -217,6 +282,11 @@ export async function createEmbeddedBroker(
     },
     port: () => (server.address() as AddressInfo).port,
     connectedDevices: () => sessions.size,
-    sendRejected: publish,
+    sendRejected: (deviceId, rejected) => publishJson(deviceTopic(deviceId, 'rejected'), rejected),
+    disconnectDevice(deviceId) {
+      const client = sessions.get(deviceId);
+      client?.close();
+      return client !== undefined;
+    },
   };
 }

@@ -36,6 +36,67 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX devices_tags_idx ON devices USING gin (tags jsonb_path_ops);
     `,
   },
+  {
+    version: 2,
+    name: 'provisioning',
+    sql: `
+      -- Revocation is permanent for a device id; the flag lives here so a check is one lookup.
+      ALTER TABLE devices ADD COLUMN revoked_at timestamptz;
+      CREATE INDEX devices_revoked_idx ON devices (id) WHERE revoked_at IS NOT NULL;
+      CREATE TABLE batches (
+        id text COLLATE "C" NOT NULL CONSTRAINT batches_pkey PRIMARY KEY,
+        hardware_model text NOT NULL,
+        hardware_revision text NOT NULL,
+        claim_limit integer NOT NULL CHECK (claim_limit >= 0),
+        claim_uses integer NOT NULL DEFAULT 0 CHECK (claim_uses >= 0),
+        claim_expires_at timestamptz NOT NULL,
+        claim_certificate_serial text NOT NULL,
+        created_at timestamptz NOT NULL,
+        created_by text NOT NULL
+      );
+      CREATE TABLE expected_devices (
+        serial text COLLATE "C" NOT NULL CONSTRAINT expected_devices_pkey PRIMARY KEY,
+        batch_id text COLLATE "C" NOT NULL REFERENCES batches (id),
+        claim_code text NOT NULL CONSTRAINT expected_devices_claim_code_key UNIQUE,
+        device_id text COLLATE "C" REFERENCES devices (id),
+        provisioned_at timestamptz,
+        CHECK ((device_id IS NULL) = (provisioned_at IS NULL))
+      );
+      CREATE INDEX expected_devices_batch_idx ON expected_devices (batch_id);
+      CREATE UNIQUE INDEX expected_devices_device_key ON expected_devices (device_id);
+      CREATE TABLE certificates (
+        serial text COLLATE "C" NOT NULL CONSTRAINT certificates_pkey PRIMARY KEY,
+        device_id text COLLATE "C" NOT NULL REFERENCES devices (id),
+        fingerprint256 text NOT NULL,
+        issued_at timestamptz NOT NULL,
+        not_after timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revocation_reason text,
+        CHECK ((revoked_at IS NULL) = (revocation_reason IS NULL))
+      );
+      CREATE INDEX certificates_device_idx ON certificates (device_id);
+      CREATE INDEX certificates_revoked_idx ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE TABLE device_tokens (
+        device_id text COLLATE "C" NOT NULL CONSTRAINT device_tokens_pkey PRIMARY KEY REFERENCES devices (id),
+        token_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+      CREATE TABLE audit_log (
+        id bigserial NOT NULL CONSTRAINT audit_log_pkey PRIMARY KEY,
+        at timestamptz NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        target text NOT NULL,
+        source text NOT NULL,
+        details jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(details) = 'object')
+      );
+      -- Each serves its filter and the newest-first order.
+      CREATE INDEX audit_log_target_idx ON audit_log (target, at, id);
+      CREATE INDEX audit_log_action_idx ON audit_log (action, at, id);
+      CREATE INDEX audit_log_at_idx ON audit_log (at, id);
+    `,
+  },
 ];
 
 const createLedger = `

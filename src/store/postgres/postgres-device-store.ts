@@ -4,10 +4,10 @@
  */
 import type pg from 'pg';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
-import { NotFoundError, UnavailableError } from '../../infra/errors.ts';
+import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
 import { buildListQuery, type ListDialect } from '../list-query.ts';
-import { deviceConflict, deviceFromRow, type RowDecoders } from '../row-mapping.ts';
+import { deviceConflict } from '../row-mapping.ts';
 import type {
   DeviceFilter,
   DeviceStore,
@@ -17,17 +17,12 @@ import type {
   PresenceUpdate,
   ReportedState,
 } from '../types.ts';
-import { migratePostgres } from './migrations.ts';
-import { createPgPool, toStoreError, uniqueViolation, type PgTarget } from './pg-pool.ts';
+import { uniqueViolation } from './pg-pool.ts';
+import { firstRow, type PgSession } from './pg-session.ts';
 import * as sql from './postgres-statements.ts';
 import type { PgDeviceRow } from './postgres-statements.ts';
 
-const decoders: RowDecoders<Date, Record<string, string>> = {
-  timeMs: (value) => value.getTime(),
-  tags: (value) => value,
-};
-
-const toDevice = (row: PgDeviceRow): Device => deviceFromRow(row, decoders);
+const toDevice = sql.toPgDevice;
 
 const listDialect: ListDialect = {
   placeholder: (position) => `$${position}`,
@@ -35,31 +30,12 @@ const listDialect: ListDialect = {
   tagConditions: (tags, bind) => [`tags @> ${bind(JSON.stringify(tags))}::jsonb`],
 };
 
-export interface PostgresStoreOptions {
-  /** e.g. postgres://user@127.0.0.1:5432/flotilla */
-  url: string;
-  /** Schema holding Flotilla's tables; created if missing. */
-  schema: string;
-}
+/** Closing it ends the pool, which a provisioning store may share. */
+export class PostgresDeviceStore implements DeviceStore {
+  readonly #session: PgSession;
 
-/** Connects, creates the schema if needed, migrates it and returns the store. */
-export async function openPostgresDeviceStore(options: PostgresStoreOptions): Promise<DeviceStore> {
-  const target = createPgPool(options.url, options.schema);
-  try {
-    await migratePostgres(target.pool, options.schema);
-  } catch (error) {
-    await target.pool.end();
-    throw toStoreError(error, target);
-  }
-  return new PostgresDeviceStore(target);
-}
-
-class PostgresDeviceStore implements DeviceStore {
-  readonly #target: PgTarget;
-  #closed = false;
-
-  constructor(target: PgTarget) {
-    this.#target = target;
+  constructor(session: PgSession) {
+    this.#session = session;
   }
 
   async createDevice(device: NewDevice, nowMs: number): Promise<Device> {
@@ -115,7 +91,7 @@ class PostgresDeviceStore implements DeviceStore {
   }
 
   async recordSeen(updates: PresenceUpdate[]): Promise<void> {
-    this.#checkOpen();
+    this.#session.checkOpen();
     if (updates.length === 0) return;
     const ids = updates.map((update) => update.deviceId);
     const times = updates.map((update) => new Date(update.lastSeenAt));
@@ -145,28 +121,11 @@ class PostgresDeviceStore implements DeviceStore {
     return (await this.#query(sql.updateAllOffline, [new Date(atMs)])).rowCount ?? 0;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#target.pool.end();
+  close(): Promise<void> {
+    return this.#session.close();
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw new UnavailableError('the PostgreSQL device store is closed');
+  #query<R extends pg.QueryResultRow>(text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.#session.query<R>(text, params);
   }
-
-  async #query<R extends pg.QueryResultRow>(text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
-    this.#checkOpen();
-    try {
-      return await this.#target.pool.query<R>(text, params);
-    } catch (error) {
-      throw toStoreError(error, this.#target);
-    }
-  }
-}
-
-function firstRow<R extends pg.QueryResultRow>(result: pg.QueryResult<R>): R {
-  const row = result.rows[0];
-  if (row === undefined) throw new Error('statement returned no row');
-  return row;
 }

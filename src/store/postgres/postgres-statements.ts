@@ -3,9 +3,17 @@
  * bound as Date; tags are bound as JSON text and cast to jsonb. GREATEST ignores NULLs, so
  * `GREATEST(last_seen_at, $n)` is "the later of the two" even before the first sighting.
  */
-import { deviceColumns, type DeviceRow } from '../row-mapping.ts';
+import type { Device } from '../../contracts/device.ts';
+import { deviceColumns, deviceFromRow, type DeviceRow, type RowDecoders } from '../row-mapping.ts';
 
 export type PgDeviceRow = DeviceRow<Date, Record<string, string>>;
+
+const decoders: RowDecoders<Date, Record<string, string>> = {
+  timeMs: (value) => value.getTime(),
+  tags: (value) => value,
+};
+
+export const toPgDevice = (row: PgDeviceRow): Device => deviceFromRow(row, decoders);
 
 export const insertDevice = `
   INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region, owner,

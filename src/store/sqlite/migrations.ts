@@ -32,6 +32,67 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX devices_connection_state_idx ON devices (connection_state, id);
     `,
   },
+  {
+    version: 2,
+    name: 'provisioning',
+    sql: `
+      -- Revocation is permanent for a device id; the flag lives here so a check is one lookup.
+      ALTER TABLE devices ADD COLUMN revoked_at INTEGER;
+      CREATE INDEX devices_revoked_idx ON devices (id) WHERE revoked_at IS NOT NULL;
+      CREATE TABLE batches (
+        id TEXT NOT NULL PRIMARY KEY,
+        hardware_model TEXT NOT NULL,
+        hardware_revision TEXT NOT NULL,
+        claim_limit INTEGER NOT NULL CHECK (claim_limit >= 0),
+        claim_uses INTEGER NOT NULL DEFAULT 0 CHECK (claim_uses >= 0),
+        claim_expires_at INTEGER NOT NULL,
+        claim_certificate_serial TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE expected_devices (
+        serial TEXT NOT NULL PRIMARY KEY,
+        batch_id TEXT NOT NULL REFERENCES batches (id),
+        claim_code TEXT NOT NULL UNIQUE,
+        device_id TEXT REFERENCES devices (id),
+        provisioned_at INTEGER,
+        CHECK ((device_id IS NULL) = (provisioned_at IS NULL))
+      ) STRICT;
+      CREATE INDEX expected_devices_batch_idx ON expected_devices (batch_id);
+      CREATE UNIQUE INDEX expected_devices_device_key ON expected_devices (device_id);
+      CREATE TABLE certificates (
+        serial TEXT NOT NULL PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices (id),
+        fingerprint256 TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        not_after INTEGER NOT NULL,
+        revoked_at INTEGER,
+        revocation_reason TEXT,
+        CHECK ((revoked_at IS NULL) = (revocation_reason IS NULL))
+      ) STRICT;
+      CREATE INDEX certificates_device_idx ON certificates (device_id);
+      CREATE INDEX certificates_revoked_idx ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
+      CREATE TABLE device_tokens (
+        device_id TEXT NOT NULL PRIMARY KEY REFERENCES devices (id),
+        token_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        source TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details) AND json_type(details) = 'object')
+      ) STRICT;
+      -- Each serves its filter and the newest-first order.
+      CREATE INDEX audit_log_target_idx ON audit_log (target, at, id);
+      CREATE INDEX audit_log_action_idx ON audit_log (action, at, id);
+      CREATE INDEX audit_log_at_idx ON audit_log (at, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -7,7 +7,6 @@ import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
 import { buildListQuery, type ListDialect } from '../list-query.ts';
-import { deviceFromRow, type RowDecoders } from '../row-mapping.ts';
 import type {
   DeviceFilter,
   DeviceStore,
@@ -17,23 +16,16 @@ import type {
   PresenceUpdate,
   ReportedState,
 } from '../types.ts';
-import { migrateSqlite } from './migrations.ts';
-import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { asConflict, runSync } from './sqlite-errors.ts';
 import {
   prepareStatements,
+  toSqliteDevice,
   type ReportParams,
   type SqliteDeviceRow,
   type SqliteStatements,
 } from './sqlite-statements.ts';
 
-const decoders: RowDecoders<number, string> = {
-  timeMs: (value) => value,
-  // Only this store writes the column, always from a Record<string, string>.
-  tags: (value) => JSON.parse(value) as Record<string, string>,
-};
-
-const toDevice = (row: SqliteDeviceRow): Device => deviceFromRow(row, decoders);
+const toDevice = toSqliteDevice;
 
 const listDialect: ListDialect = {
   placeholder: () => '?',
@@ -42,19 +34,8 @@ const listDialect: ListDialect = {
     Object.entries(tags).map(([key, value]) => `json_extract(tags, ${bind(`$."${key}"`)}) = ${bind(value)}`),
 };
 
-/** Opens the file (creating it and its directory), migrates it and returns the store. */
-export async function openSqliteDeviceStore(file: string): Promise<DeviceStore> {
-  const db = openSqliteDatabase(file);
-  try {
-    await runSync(db, () => migrateSqlite(db));
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return new SqliteDeviceStore(db);
-}
-
-class SqliteDeviceStore implements DeviceStore {
+/** Closing it closes the database handle, which a provisioning store may share. */
+export class SqliteDeviceStore implements DeviceStore {
   readonly #db: Database.Database;
   readonly #sql: SqliteStatements;
   readonly #seenBatch: Database.Transaction<(updates: PresenceUpdate[]) => void>;

@@ -13,7 +13,7 @@ const unavailableCodes = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|CORR
  */
 export function runSync<T>(db: Database.Database, work: () => T): Promise<T> {
   return new Promise((resolve) => {
-    if (!db.open) throw new UnavailableError('the SQLite device store is closed');
+    if (!db.open) throw new UnavailableError('the SQLite store is closed');
     try {
       resolve(work());
     } catch (error) {

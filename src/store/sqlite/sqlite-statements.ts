@@ -4,9 +4,18 @@
  * @at" because SQLite's max() returns NULL when any argument is NULL.
  */
 import type Database from 'better-sqlite3';
-import { deviceColumns, type DeviceRow } from '../row-mapping.ts';
+import type { Device } from '../../contracts/device.ts';
+import { deviceColumns, deviceFromRow, type DeviceRow, type RowDecoders } from '../row-mapping.ts';
 
 export type SqliteDeviceRow = DeviceRow<number, string>;
+
+const decoders: RowDecoders<number, string> = {
+  timeMs: (value) => value,
+  // Only the store writes the column, always from a Record<string, string>.
+  tags: (value) => JSON.parse(value) as Record<string, string>,
+};
+
+export const toSqliteDevice = (row: SqliteDeviceRow): Device => deviceFromRow(row, decoders);
 
 export interface InsertParams {
   id: string;

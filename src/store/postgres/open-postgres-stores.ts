@@ -1,0 +1,31 @@
+/** Connects one pool, migrates the schema and builds both stores on it. */
+import type { Stores } from '../open-store.ts';
+import { migratePostgres } from './migrations.ts';
+import { createPgPool, toStoreError } from './pg-pool.ts';
+import { PgSession } from './pg-session.ts';
+import { PostgresDeviceStore } from './postgres-device-store.ts';
+import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
+
+export interface PostgresStoreOptions {
+  /** e.g. postgres://user@127.0.0.1:5432/flotilla */
+  url: string;
+  /** Schema holding Flotilla's tables; created if missing. */
+  schema: string;
+}
+
+/** Connects, creates the schema if needed, migrates it and returns the stores sharing one pool. */
+export async function openPostgresStores(options: PostgresStoreOptions): Promise<Stores> {
+  const target = createPgPool(options.url, options.schema);
+  try {
+    await migratePostgres(target.pool, options.schema);
+  } catch (error) {
+    await target.pool.end();
+    throw toStoreError(error, target);
+  }
+  const session = new PgSession(target);
+  return {
+    devices: new PostgresDeviceStore(session),
+    provisioning: new PostgresProvisioningStore(session),
+    close: () => session.close(),
+  };
+}

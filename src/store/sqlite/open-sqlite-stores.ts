@@ -1,0 +1,21 @@
+/** Opens the SQLite file once and builds both stores on the one handle. */
+import type { Stores } from '../open-store.ts';
+import { migrateSqlite } from './migrations.ts';
+import { openSqliteDatabase } from './open-sqlite-database.ts';
+import { SqliteDeviceStore } from './sqlite-device-store.ts';
+import { runSync } from './sqlite-errors.ts';
+import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
+
+/** Opens the file (creating it and its directory), migrates it and returns the stores. */
+export async function openSqliteStores(file: string): Promise<Stores> {
+  const db = openSqliteDatabase(file);
+  try {
+    await runSync(db, () => migrateSqlite(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const devices = new SqliteDeviceStore(db);
+  // Statements are prepared against the migrated schema, so the store is built only now.
+  return { devices, provisioning: new SqliteProvisioningStore(db), close: () => devices.close() };
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type pg from 'pg';
+import { openStores } from '../../src/store/open-store.ts';
+import { postgresMigrations, migratePostgres } from '../../src/store/postgres/migrations.ts';
+import { createPgPool } from '../../src/store/postgres/pg-pool.ts';
+import {
+  adminClient,
+  dropSchema,
+  postgresUrl,
+  probePostgres,
+  skipUnlessCi,
+  uniqueSchemaName,
+} from '../helpers/postgres-test-env.ts';
+import { certificateRequest, newBatch, numberedSerials, t0 } from './provisioning-fixtures.ts';
+import { provisioningStoreContract } from './provisioning-store.contract.ts';
+
+const unreachable = await probePostgres();
+
+/** Every table the stores write, emptied between tests. */
+const provisioningTables = [
+  'audit_log',
+  'device_tokens',
+  'certificates',
+  'expected_devices',
+  'batches',
+  'devices',
+];
+
+describe('PostgresProvisioningStore', { skip: skipUnlessCi(unreachable) }, () => {
+  const schema = uniqueSchemaName();
+  const otherSchemas: string[] = [];
+  let admin: pg.Client | undefined;
+  const open = (inSchema = schema) => openStores({ kind: 'postgres', url: postgresUrl, schema: inSchema });
+
+  before(async () => {
+    admin = await adminClient(unreachable);
+  });
+  after(async () => {
+    for (const name of [schema, ...otherSchemas]) await dropSchema(admin, name);
+    await admin?.end();
+  });
+
+  // One schema per suite; each test starts from emptied tables (migrations ran once).
+  const emptyTables = async () => {
+    const tables = provisioningTables.map((table) => `"${schema}".${table}`).join(', ');
+    await admin?.query(`TRUNCATE ${tables} RESTART IDENTITY`);
+  };
+  provisioningStoreContract(async () => {
+    const stores = await open();
+    await emptyTables();
+    return stores;
+  });
+
+  it('never exceeds the claim limit across replicas sharing the schema', async () => {
+    const first = await open();
+    const second = await open();
+    try {
+      await emptyTables();
+      await first.provisioning.createBatch(newBatch({ ...numberedSerials(20), claimLimit: 10 }), t0);
+      const replica = (i: number) => (i % 2 === 0 ? first : second).provisioning;
+      const outcomes = await Promise.allSettled(
+        numberedSerials(20).serials.map((serial, i) =>
+          replica(i).completeProvisioning(certificateRequest(serial)),
+        ),
+      );
+      assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 10);
+      assert.equal((await second.provisioning.getBatch('b-1'))?.claimUses, 10);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  it('upgrades a version-1 schema and keeps its devices', async () => {
+    const v1Schema = uniqueSchemaName();
+    otherSchemas.push(v1Schema);
+    const target = createPgPool(postgresUrl, v1Schema);
+    try {
+      await migratePostgres(target.pool, v1Schema, postgresMigrations.slice(0, 1));
+      await target.pool.query(
+        `INSERT INTO devices (id, serial, tags, owner, created_at) VALUES ('d-old', 'S-old', '{"site":"ber"}', 'ops', $1)`,
+        [new Date(1000)],
+      );
+    } finally {
+      await target.pool.end();
+    }
+
+    const stores = await open(v1Schema);
+    try {
+      const device = await stores.devices.getDevice('d-old');
+      assert.deepEqual([device?.serial, device?.tags, device?.owner], ['S-old', { site: 'ber' }, 'ops']);
+      assert.equal(await stores.provisioning.isDeviceRevoked('d-old'), false);
+      await stores.provisioning.createBatch(newBatch(), t0);
+      await stores.provisioning.completeProvisioning(certificateRequest('S1'));
+      assert.equal((await stores.devices.fleetSummary()).total, 2);
+    } finally {
+      await stores.close();
+    }
+    const ledger = await admin?.query<{ version: number }>(
+      `SELECT version FROM "${v1Schema}".schema_migrations ORDER BY version`,
+    );
+    assert.deepEqual(
+      ledger?.rows.map((row) => row.version),
+      postgresMigrations.map((migration) => migration.version),
+    );
+  });
+});
