@@ -12,18 +12,24 @@ import { machineInfo } from './machine.ts';
 import { measureConnects, prepareIdentities, type ConnectResult } from './connect.ts';
 import { startFlotilla, startMosquitto } from './processes.ts';
 import { renderReport } from './report.ts';
+import { measureSigning } from './signing.ts';
+import { measureProvisioning } from './provisioning.ts';
 
 const SEED = 1;
 
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '1000,10000' },
+    'provision-devices': { type: 'string', default: '1000' },
+    'sign-csrs': { type: 'string', default: '300' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('Usage: npm run bench [-- --devices 1000,10000] [--out docs/benchmarks.md]\n');
+  process.stdout.write(
+    'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300] [--out docs/benchmarks.md]\n',
+  );
   process.exit(0);
 }
 const sizes = values.devices.split(',').map((s) => Number(s.trim()));
@@ -83,6 +89,26 @@ for (const devices of sizes) {
   }
 }
 
-const report = renderReport({ machine: machineInfo(), results, identities, date: new Date() });
+const signing = await measureSigning(pki, join(dataDir, 'signing'), Number(values['sign-csrs']));
+
+// Provisioning against a fresh registry, so every serial is new.
+const provisioningDir = resolve('.data/bench-provisioning');
+await rm(provisioningDir, { recursive: true, force: true });
+const provisioningServer = await startFlotilla(provisioningDir);
+let provisioning;
+try {
+  provisioning = await measureProvisioning(provisioningServer, Number(values['provision-devices']), 50);
+} finally {
+  await provisioningServer.stop();
+}
+
+const report = renderReport({
+  machine: machineInfo(),
+  results,
+  identities,
+  signing,
+  provisioning,
+  date: new Date(),
+});
 await writeFile(values.out, report);
 process.stdout.write(report);
