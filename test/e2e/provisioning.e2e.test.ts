@@ -14,6 +14,7 @@ import jsQRModule from 'jsqr';
 import type { Device } from '../../src/contracts/device.ts';
 import type { ProvisionResponse } from '../../src/contracts/provisioning-messages.ts';
 import { deviceTopic } from '../../src/contracts/topics.ts';
+import { issueDeviceCert } from '../../src/pki/x509.ts';
 import type { BatchCredential } from '../../src/provisioning/factory-service.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
 import { opensslKeyAndCsr, run } from '../helpers/openssl.ts';
@@ -237,6 +238,47 @@ describe('zero-touch provisioning', () => {
         'invalid_csr',
         'malformed_request',
       ]),
+    );
+  });
+
+  it('signs a CSR made on the factory line, once', async () => {
+    const line = (
+      await post<BatchCredential>('/api/v1/factory/batches', {
+        serials: ['SN-F1'],
+        hardwareModel: 'hsm-board',
+        hardwareRevision: 'C',
+      })
+    ).body;
+    const { keyFile, csrPem } = await opensslKeyAndCsr(dir, 'factory', '/CN=SN-F1/serialNumber=SN-F1');
+    const signed = await post<ProvisionResponse>(`/api/v1/factory/batches/${line.batch.id}/csr`, { csrPem });
+    assert.equal(signed.status, 200);
+    const certFile = await write('factory.pem', accepted(signed.body).certificatePem ?? '');
+    assert.equal(await mosquittoPub('SN-F1', ['--cert', certFile, '--key', keyFile]), 0);
+    rejectedWith(
+      (await post<ProvisionResponse>(`/api/v1/factory/batches/${line.batch.id}/csr`, { csrPem })).body,
+      'already_provisioned',
+    );
+    rejectedWith(
+      (await post<ProvisionResponse>(`/api/v1/factory/batches/${batch.batch.id}/csr`, { csrPem })).body,
+      'wrong_batch',
+    );
+  });
+
+  it('refuses an expired device certificate', async () => {
+    const longAgo = Date.now() - 400 * 24 * 60 * 60 * 1000;
+    const expired = await issueDeviceCert(
+      fx.server().pki.issuingCa,
+      { deviceId: 'SN-D', serial: 'SN-D', validityDays: 1 },
+      longAgo,
+    );
+    assert.notEqual(
+      await mosquittoPub('SN-D', [
+        '--cert',
+        await write('expired.pem', expired.certPem),
+        '--key',
+        await write('expired.key', expired.keyPem),
+      ]),
+      0,
     );
   });
 
