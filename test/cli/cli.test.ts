@@ -2,7 +2,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { opensslKeyAndCsr } from '../helpers/openssl.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../helpers/wait.ts';
@@ -58,6 +59,13 @@ describe('flotilla CLI', () => {
       ['devices', '--help'],
       ['devices', 'list', '--help'],
       ['devices', 'get', '--help'],
+      ['devices', 'revoke', '--help'],
+      ['devices', 'label', '--help'],
+      ['devices', 'audit', '--help'],
+      ['factory', 'batch', '--help'],
+      ['factory', 'sign-csr', '--help'],
+      ['ca', '--help'],
+      ['ca', 'init', '--help'],
     ]) {
       const result = await flotilla(args);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -155,6 +163,97 @@ describe('flotilla CLI', () => {
     } finally {
       child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('provisions with the factory CLI, renders a label, revokes and shows the audit trail', async () => {
+    const server = `http://127.0.0.1:${fx.httpPort}`;
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-cli-factory-'));
+    try {
+      await writeFile(join(dir, 'serials.csv'), 'serial,note\nCLI-F1,first\n');
+      const batch = await flotilla([
+        'factory',
+        'batch',
+        '--serials',
+        join(dir, 'serials.csv'),
+        '--model',
+        'm',
+        '--revision',
+        'r',
+        '--out',
+        join(dir, 'out'),
+        '--server',
+        server,
+        '--json',
+      ]);
+      assert.equal(batch.code, 0, batch.stderr);
+      const { batchId } = JSON.parse(batch.stdout) as { batchId: string };
+      const { csrPem } = await opensslKeyAndCsr(dir, 'f1', '/CN=CLI-F1/serialNumber=CLI-F1');
+      await writeFile(join(dir, 'f1.csr'), csrPem);
+      const signed = await flotilla([
+        'factory',
+        'sign-csr',
+        join(dir, 'f1.csr'),
+        '--batch',
+        batchId,
+        '--out',
+        join(dir, 'f1.pem'),
+        '--server',
+        server,
+      ]);
+      assert.equal(signed.code, 0, signed.stderr);
+      assert.match(
+        await readFile(join(dir, 'f1.pem'), 'utf8'),
+        /BEGIN CERTIFICATE[\s\S]*BEGIN CERTIFICATE[\s\S]*BEGIN CERTIFICATE/,
+      );
+      const again = await flotilla([
+        'factory',
+        'sign-csr',
+        join(dir, 'f1.csr'),
+        '--batch',
+        batchId,
+        '--out',
+        join(dir, 'f1b.pem'),
+        '--server',
+        server,
+      ]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /already_provisioned/);
+
+      const label = await flotilla([
+        'devices',
+        'label',
+        'CLI-F1',
+        '--out',
+        join(dir, 'label.svg'),
+        '--server',
+        server,
+      ]);
+      assert.equal(label.code, 0, label.stderr);
+      assert.match(await readFile(join(dir, 'label.svg'), 'utf8'), /<svg[\s\S]*CLI-F1/);
+
+      const revoke = await flotilla([
+        'devices',
+        'revoke',
+        'CLI-F1',
+        '--reason',
+        'lost',
+        '--server',
+        server,
+        '--json',
+      ]);
+      assert.equal(revoke.code, 0, revoke.stderr);
+      assert.equal(
+        (JSON.parse(revoke.stdout) as { revokedCertificates: string[] }).revokedCertificates.length,
+        1,
+      );
+      const audit = await flotilla(['devices', 'audit', 'CLI-F1', '--server', server, '--json']);
+      const actions = (JSON.parse(audit.stdout) as { items: Array<{ action: string }> }).items.map(
+        (e) => e.action,
+      );
+      assert.deepEqual(actions, ['device.revoked', 'provisioning.refused', 'device.provisioned']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
