@@ -16,11 +16,12 @@ import {
 import type { Clock } from '../../infra/clock.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
 import type { CredentialChecks, ProvisioningHandlers } from '../types.ts';
+import { deviceTlsOptions, type DeviceTlsMaterial } from '../tls-options.ts';
 
 export interface DeviceHttpOptions {
   host: string;
   port: number;
-  tls: { caPem: string; certPem: string; keyPem: string };
+  tls: DeviceTlsMaterial;
 }
 
 export interface DeviceHttpDeps {
@@ -64,15 +65,8 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     loggerInstance: deps.logger.child({ component: 'device-http' }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
-    https: {
-      ca: options.tls.caPem,
-      cert: options.tls.certPem,
-      key: options.tls.keyPem,
-      requestCert: true,
-      // Verified below, so a refused device gets a JSON reason instead of a failed handshake.
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-    },
+    // Client certificates are verified per request below (sessionOf).
+    https: deviceTlsOptions(options.tls),
   });
   // Keep the raw body: the provisioning handler validates it and answers malformed_request itself.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>

@@ -26,12 +26,13 @@ import { decodeDeviceMessage } from '../payload.ts';
 import type { DeviceGateway, GatewayHandlers } from '../types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { authenticateSession } from './authenticate.ts';
+import { deviceTlsOptions, type DeviceTlsMaterial } from '../tls-options.ts';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   /** `caPem` holds the trust anchors for client certificates (root and issuing CA). */
-  tls: { caPem: string; certPem: string; keyPem: string };
+  tls: DeviceTlsMaterial;
   /** A TLS handshake not finished within this time is dropped. */
   handshakeTimeoutMs?: number;
 }
@@ -246,17 +247,8 @@ export async function createEmbeddedBroker(
   );
 
   const server: Server = createServer(
-    {
-      ca: options.tls.caPem,
-      cert: options.tls.certPem,
-      key: options.tls.keyPem,
-      // Certificates are verified, but a client without one may still log in with a device token;
-      // authenticateSession refuses every unverified certificate (reason in the log).
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
-    },
+    // authenticateSession refuses every unverified certificate at CONNECT (reason in the log).
+    { ...deviceTlsOptions(options.tls), handshakeTimeout: options.handshakeTimeoutMs ?? 10_000 },
     (socket) => broker.handle(socket),
   );
   server.on('tlsClientError', (err, socket) => {
