@@ -1,7 +1,8 @@
 /**
  * The device agent: one MQTT 3.1.1 connection over TLS with a client certificate. It reports
  * its state on every connect and on change, sends heartbeats while connected, listens for
- * `rejected`, and reconnects by itself with jittered exponential backoff.
+ * `rejected`, reconnects by itself with jittered exponential backoff, and (with `renewal`)
+ * renews its certificate before it expires, switching sessions without going offline.
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -9,6 +10,8 @@ import { deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
 import { parseRejected } from './inbound.ts';
+import { closeClient } from './mqtt-close.ts';
+import { createRenewal, type Renewal } from './renewal.ts';
 import {
   buildHeartbeat,
   buildStateReport,
@@ -19,9 +22,6 @@ import {
   validateState,
 } from './state.ts';
 import { AGENT_DEFAULTS, type Agent, type AgentDeps, type AgentOptions, type DeviceState } from './types.ts';
-
-/** How long stop() waits for a clean DISCONNECT before dropping the socket, in milliseconds. */
-const STOP_GRACE_MS = 2000;
 
 export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
   const { clock, timers, logger } = deps;
@@ -46,10 +46,25 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
   let running = false;
   let client: MqttClient | undefined;
   let connected = false;
+  /** The session `client` is replacing after a renewal; it counts as connected meanwhile. */
+  let replacing: MqttClient | undefined;
   let attempt = 0;
   let reconnectTimer: unknown;
   let heartbeatTimer: unknown;
+  let renewalTimer: unknown;
+  /** The TLS material in use; a renewal replaces the certificate and key. */
+  let tls = { ...options.tls };
   let secureContext: SecureContext | undefined;
+
+  const renewal: Renewal | undefined = options.renewal
+    ? createRenewal(deps, options.renewal, {
+        deviceId,
+        certPem: () => tls.certPem,
+        ready: () => connected && replacing === undefined,
+        publish: publishReliably,
+        switchTo: switchCredentials,
+      })
+    : undefined;
 
   const uptimeS = () => uptimeSeconds(startedMs, clock.now());
 
@@ -69,26 +84,44 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     client.publish(topics.heartbeat, JSON.stringify(buildHeartbeat(uptimeS())), { qos: 0 });
   }
 
+  /** QoS 1 on the live session; resolves on PUBACK. */
+  async function publishReliably(topic: string, payload: string): Promise<void> {
+    if (!connected || !client) throw new Error('not connected');
+    await client.publishAsync(topic, payload, { qos: 1 });
+  }
+
   function stopHeartbeat(): void {
     if (heartbeatTimer !== undefined) timers.clearInterval(heartbeatTimer);
     heartbeatTimer = undefined;
   }
 
   function onConnect(c: MqttClient): void {
+    const replaced = replacing;
+    replacing = undefined;
     connected = true;
     attempt = 0;
-    logger.info({ deviceId }, 'connected');
-    // Subscribe first so a rejection of the report below cannot be missed.
-    c.subscribe(topics.rejected, { qos: 1 }, (err) => {
-      if (err) logger.warn({ deviceId, err: err.message }, 'subscribe to rejected failed');
+    // Subscribe first so a rejection of the report below, or a renewal answer, cannot be missed.
+    const subscriptions = renewal ? [topics.rejected, renewal.issuedTopic] : [topics.rejected];
+    c.subscribe(subscriptions, { qos: 1 }, (err) => {
+      if (err) logger.warn({ deviceId, err: err.message }, 'subscribe failed');
       publishState();
+      renewal?.check();
     });
     stopHeartbeat();
     heartbeatTimer = timers.setInterval(publishHeartbeat, heartbeatMs);
+    if (replaced) {
+      // The broker closed the old session when this one took over its client id
+      // [MQTT-3.1.4-2]; this lets go of it on our side. Not a disconnect: the device stayed online.
+      void closeClient(replaced, false, timers);
+      logger.info({ deviceId }, 'switched to the renewed certificate');
+      return;
+    }
+    logger.info({ deviceId }, 'connected');
     options.onConnected?.();
   }
 
   function onMessage(topic: string, payload: Buffer): void {
+    if (renewal && topic === renewal.issuedTopic) return renewal.handleIssued(payload);
     if (topic !== topics.rejected) return;
     const parsed = parseRejected(payload);
     if (!parsed.ok) {
@@ -99,12 +132,16 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     options.onRejected?.(parsed.value);
   }
 
-  function onClose(c: MqttClient, wasConnected: boolean, error: Error | undefined): void {
-    if (client !== c) return; // stop() or an earlier close already handled this client
+  function onClose(c: MqttClient, error: Error | undefined): void {
+    if (client !== c) return; // stop(), an earlier close or a session switch already let go of it
     client = undefined;
+    // A session that failed while replacing a live one still ends the device's connection.
+    const wasConnected = connected;
     connected = false;
     stopHeartbeat();
-    void discard(c, true);
+    void closeClient(c, true, timers);
+    if (replacing) void closeClient(replacing, true, timers);
+    replacing = undefined;
     if (!running) return;
     const retryInMs = nextDelayMs(attempt, backoff);
     attempt += 1;
@@ -121,18 +158,17 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     // mqtt.js hands its options to tls.connect, which takes a ready-made secureContext.
     const attemptOptions: IClientOptions & { secureContext?: SecureContext } = {
       ...connectOptions,
+      cert: tls.certPem,
+      key: tls.keyPem,
       secureContext,
     };
     const c = mqtt.connect(attemptOptions);
     client = c;
-    let wasConnected = false;
     let lastError: Error | undefined;
     // Handlers check `client === c`: once stop() or a close has let go of a client, its late
     // events must not touch the agent.
     c.on('connect', () => {
-      if (client !== c) return;
-      wasConnected = true;
-      onConnect(c);
+      if (client === c) onConnect(c);
     });
     c.on('message', (topic, payload) => {
       if (client === c) onMessage(topic, payload);
@@ -142,22 +178,26 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       lastError = err;
       logger.debug({ deviceId, err: err.message }, 'connection error');
     });
-    c.on('close', () => onClose(c, wasConnected, lastError));
+    c.on('close', () => onClose(c, lastError));
   }
 
-  /** Ends a client; force drops the socket without a DISCONNECT packet. Never hangs. */
-  async function discard(c: MqttClient, force: boolean): Promise<void> {
-    let graceTimer: unknown;
-    await Promise.race([
-      c.endAsync(force).catch(() => undefined),
-      new Promise<void>((resolve) => {
-        graceTimer = timers.setTimeout(resolve, STOP_GRACE_MS);
-      }),
-    ]);
-    timers.clearTimeout(graceTimer);
-    // The broker did not let go in time (unacknowledged QoS 1, dead link): drop the socket.
-    // end(true) would be a no-op here because an end() is already in progress.
-    if (!c.disconnected) c.stream.destroy();
+  /**
+   * Uses a renewed certificate from now on. While connected, a new session is opened at once and
+   * replaces the old one (make before break); otherwise the next attempt uses it.
+   */
+  function switchCredentials(pair: { certPem: string; keyPem: string }): void {
+    // Throws on a key that does not fit the certificate, before anything is replaced.
+    secureContext = createSecureContext({ ca: tls.caPem, cert: pair.certPem, key: pair.keyPem });
+    tls = { ...tls, ...pair };
+    if (!running || !connected || !client || replacing) return;
+    replacing = client;
+    connect();
+  }
+
+  function stopRenewal(): void {
+    if (renewalTimer !== undefined) timers.clearInterval(renewalTimer);
+    renewalTimer = undefined;
+    renewal?.stop();
   }
 
   function updateState(partial: Partial<DeviceState>): void {
@@ -174,14 +214,14 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       // Parsing the PEMs costs ~2 ms of CPU: done once per agent rather than per attempt, so a
       // broker restart under thousands of simulated devices does not pay it again. Here rather
       // than in createAgent so the simulator spreads the cost over its ramp; bad PEMs throw here.
-      secureContext ??= createSecureContext({
-        ca: options.tls.caPem,
-        cert: options.tls.certPem,
-        key: options.tls.keyPem,
-      });
+      secureContext ??= createSecureContext({ ca: tls.caPem, cert: tls.certPem, key: tls.keyPem });
       running = true;
       startedMs = clock.now();
       attempt = 0;
+      if (renewal) {
+        renewal.start();
+        renewalTimer = timers.setInterval(() => renewal.check(), renewal.checkIntervalMs);
+      }
       connect();
     },
     async stop() {
@@ -189,13 +229,17 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       if (reconnectTimer !== undefined) timers.clearTimeout(reconnectTimer);
       reconnectTimer = undefined;
       stopHeartbeat();
+      stopRenewal();
       const c = client;
+      const old = replacing;
       const wasConnected = connected;
       client = undefined;
+      replacing = undefined;
       connected = false;
+      if (old) void closeClient(old, true, timers);
       if (!c) return;
       // A clean DISCONNECT tells the broker the device left on purpose (no will, no timeout).
-      await discard(c, !wasConnected);
+      await closeClient(c, !wasConnected || old !== undefined, timers);
       logger.info({ deviceId }, 'stopped');
       if (wasConnected) options.onDisconnected?.({ wasConnected });
     },

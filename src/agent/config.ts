@@ -2,6 +2,12 @@
  * The agent daemon's config file (YAML, or JSON when the name ends in .json): one schema,
  * errors that name the field. Relative file paths are resolved against the config file's
  * directory, so a config and its certificates can be moved together.
+ *
+ * Two ways to get an identity:
+ * - a certificate made at the factory: `deviceId`, `serverUrl`, `caFile`, `certFile`, `keyFile`;
+ * - zero-touch provisioning: `provisioning` (the batch's claim credential) and `stateDir`, where
+ *   the provisioned identity is kept (identity-store.ts).
+ * With a `stateDir` the agent also renews its certificate before it expires.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -14,16 +20,47 @@ import { AGENT_DEFAULTS, type AgentOptions } from './types.ts';
 
 const reported = stateReportedSchema.shape;
 const filePath = z.string().min(1, 'must be a file path');
+const mqttsUrl = z.string().regex(/^mqtts:\/\/[^/]+\/?$/, 'must look like mqtts://host:port');
 
-export const agentConfigSchema = z.strictObject({
-  deviceId: z.string().regex(DEVICE_ID_PATTERN, 'must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} (the cert CN)'),
-  serverUrl: z.string().regex(/^mqtts:\/\/[^/]+\/?$/, 'must look like mqtts://host:port'),
+const provisioningSchema = z.strictObject({
+  /** The serial printed on the device; it becomes the device id. */
+  serial: z.string().regex(DEVICE_ID_PATTERN, 'must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}'),
+  /** The gateway (`mqtts://host:port`) or the device HTTPS API (`https://host:port`). */
+  url: z.string().regex(/^(mqtts|https):\/\/[^/]+/, 'must look like mqtts://host:port or https://host:port'),
+  /** The factory batch's claim certificate and key, and the CA chain to trust for the server (PEM). */
+  claimCertFile: filePath,
+  claimKeyFile: filePath,
+  caChainFile: filePath,
+});
+
+const fieldsSchema = z.strictObject({
+  deviceId: z
+    .string()
+    .regex(DEVICE_ID_PATTERN, 'must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} (the cert CN)')
+    .optional(),
+  /** With provisioning: overrides the URL the server names in its answer. */
+  serverUrl: mqttsUrl.optional(),
   /** CA certificate that signed the server's certificate (PEM). */
-  caFile: filePath,
+  caFile: filePath.optional(),
   /** This device's client certificate and private key (PEM). */
-  certFile: filePath,
-  keyFile: filePath,
-  serial: reported.serial,
+  certFile: filePath.optional(),
+  keyFile: filePath.optional(),
+  provisioning: provisioningSchema.optional(),
+  /** Where the provisioned or renewed identity is kept (a directory only the agent may read). */
+  stateDir: filePath.optional(),
+  renewal: z
+    .strictObject({
+      /** Renew once this fraction of the certificate's lifetime has passed. */
+      atFraction: z.number().gt(0).lt(1).default(AGENT_DEFAULTS.renewal.atFraction),
+      checkIntervalS: z
+        .number()
+        .int()
+        .positive()
+        .default(AGENT_DEFAULTS.renewal.checkIntervalMs / 1000),
+    })
+    .prefault({}),
+  /** Reported in state/reported; defaults to provisioning.serial. */
+  serial: reported.serial.optional(),
   hardware: reported.hardware,
   firmwareVersion: reported.firmwareVersion,
   heartbeatIntervalS: z.number().int().positive().default(AGENT_DEFAULTS.heartbeatIntervalS),
@@ -37,7 +74,67 @@ export const agentConfigSchema = z.strictObject({
   region: reported.region,
   tags: reported.tags,
 });
-export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** Where the device's identity comes from; paths as written in the file. */
+export type IdentitySource =
+  | {
+      kind: 'certificate';
+      deviceId: string;
+      serverUrl: string;
+      caFile: string;
+      certFile: string;
+      keyFile: string;
+    }
+  | ({ kind: 'provisioning' } & z.output<typeof provisioningSchema>);
+
+type IdentityFields = 'deviceId' | 'caFile' | 'certFile' | 'keyFile' | 'provisioning' | 'serial';
+type ParsedConfig = Omit<z.output<typeof fieldsSchema>, IdentityFields> & {
+  serial: string;
+  identity: IdentitySource;
+};
+
+const FACTORY_FIELDS = ['deviceId', 'caFile', 'certFile', 'keyFile'] as const;
+
+/** The two identity forms, checked with errors that name each missing or misplaced field. */
+export const agentConfigSchema = fieldsSchema.transform((fields, ctx): ParsedConfig => {
+  const { deviceId, caFile, certFile, keyFile, provisioning, serial, ...common } = fields;
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (provisioning) {
+    for (const field of FACTORY_FIELDS) {
+      if (fields[field] !== undefined)
+        problem(field, 'not used with provisioning (it comes from the server)');
+    }
+    if (fields.stateDir === undefined)
+      problem('stateDir', 'is required with provisioning (the identity is kept there)');
+    if (ctx.issues.length > 0) return z.NEVER;
+    return {
+      ...common,
+      serial: serial ?? provisioning.serial,
+      identity: { kind: 'provisioning', ...provisioning },
+    };
+  }
+  const { serverUrl } = common;
+  if (
+    deviceId === undefined ||
+    serverUrl === undefined ||
+    caFile === undefined ||
+    certFile === undefined ||
+    keyFile === undefined ||
+    serial === undefined
+  ) {
+    const given = { deviceId, serverUrl, caFile, certFile, keyFile, serial };
+    for (const [field, value] of Object.entries(given)) {
+      if (value === undefined) problem(field, 'is required (or configure provisioning)');
+    }
+    return z.NEVER;
+  }
+  return {
+    ...common,
+    serial,
+    identity: { kind: 'certificate', deviceId, serverUrl, caFile, certFile, keyFile },
+  };
+});
+export type AgentConfig = z.output<typeof agentConfigSchema>;
 
 /** Reads and validates a config file; throws ConfigError naming the file and field. */
 export async function loadAgentConfig(configPath: string): Promise<AgentConfig> {
@@ -73,21 +170,30 @@ export function parseAgentConfig(text: string, name: string): AgentConfig {
   throw new ConfigError(`invalid agent config ${name}:\n  ${lines.join('\n  ')}`, { issues: lines });
 }
 
-/** Reads the PEM files a config names and builds the agent options. */
-export async function agentOptionsFromConfig(config: AgentConfig, configPath: string): Promise<AgentOptions> {
-  const base = dirname(configPath);
-  const pem = async (field: 'caFile' | 'certFile' | 'keyFile') => {
-    const path = resolve(base, config[field]);
-    try {
-      return await readFile(path, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`${field}: ${path} cannot be read: ${(err as Error).message}`);
-    }
-  };
+/** A path from the config, resolved against the config file's directory. */
+export function configPath(configFile: string, path: string): string {
+  return resolve(dirname(configFile), path);
+}
+
+/** Reads a PEM file the config names; the error names the field. */
+export async function readConfigPem(configFile: string, field: string, path: string): Promise<string> {
+  const resolved = configPath(configFile, path);
+  try {
+    return await readFile(resolved, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${field}: ${resolved} cannot be read: ${(err as Error).message}`);
+  }
+}
+
+/** The agent options for an identity: everything but the TLS material comes from the config. */
+export function agentOptionsFor(
+  config: AgentConfig,
+  identity: { deviceId: string; serverUrl: string; tls: AgentOptions['tls'] },
+): AgentOptions {
   const options: AgentOptions = {
-    deviceId: config.deviceId,
-    serverUrl: config.serverUrl,
-    tls: { caPem: await pem('caFile'), certPem: await pem('certFile'), keyPem: await pem('keyFile') },
+    deviceId: identity.deviceId,
+    serverUrl: identity.serverUrl,
+    tls: identity.tls,
     identity: { serial: config.serial, hardware: config.hardware },
     firmwareVersion: config.firmwareVersion,
     heartbeatIntervalS: config.heartbeatIntervalS,
@@ -97,4 +203,18 @@ export async function agentOptionsFromConfig(config: AgentConfig, configPath: st
   if (config.region !== undefined) options.region = config.region;
   if (config.tags !== undefined) options.tags = config.tags;
   return options;
+}
+
+/** Reads the PEM files of a factory-certificate config and builds the agent options. */
+export async function agentOptionsFromConfig(config: AgentConfig, configFile: string): Promise<AgentOptions> {
+  const { identity } = config;
+  if (identity.kind !== 'certificate') {
+    throw new ConfigError('this config provisions its identity: run it with the agent daemon');
+  }
+  const tls = {
+    caPem: await readConfigPem(configFile, 'caFile', identity.caFile),
+    certPem: await readConfigPem(configFile, 'certFile', identity.certFile),
+    keyPem: await readConfigPem(configFile, 'keyFile', identity.keyFile),
+  };
+  return agentOptionsFor(config, { deviceId: identity.deviceId, serverUrl: identity.serverUrl, tls });
 }

@@ -7,7 +7,7 @@
 import { request } from 'node:https';
 import type { ProvisionRequest } from '../contracts/provisioning-messages.ts';
 import type { Timers } from '../infra/timers.ts';
-import { ProvisioningTransportError } from './provision-mqtt.ts';
+import { ProvisioningTransportError } from './provisioning-errors.ts';
 
 /** Larger answers are not a ProvisionResponse; they are cut off rather than buffered, in bytes. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -20,6 +20,8 @@ export interface HttpsClaimSession {
   /** Bound on the whole request, in milliseconds. */
   timeoutMs: number;
   timers: Timers;
+  /** Ends the exchange early (the daemon is stopping). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Resolves with the HTTP status and the raw body (validated by the caller). */
@@ -34,6 +36,7 @@ export function exchangeOverHttps(
   }
   const abort = new AbortController();
   const timer = session.timers.setTimeout(() => abort.abort(), session.timeoutMs);
+  const signal = session.signal ? AbortSignal.any([abort.signal, session.signal]) : abort.signal;
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(
       url,
@@ -44,7 +47,7 @@ export function exchangeOverHttps(
         key: session.claim.keyPem,
         rejectUnauthorized: true,
         headers: { 'content-type': 'application/json' },
-        signal: abort.signal,
+        signal,
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -10,11 +10,7 @@ import type { ProvisionRequest } from '../contracts/provisioning-messages.ts';
 import type { Timers } from '../infra/timers.ts';
 import { mqttTlsOptions } from './connect-options.ts';
 import { closeClient } from './mqtt-close.ts';
-
-/** A connection or protocol failure that a later attempt may not have. */
-export class ProvisioningTransportError extends Error {
-  override readonly name = 'ProvisioningTransportError';
-}
+import { ProvisioningTransportError } from './provisioning-errors.ts';
 
 export interface ClaimSession {
   serial: string;
@@ -25,6 +21,8 @@ export interface ClaimSession {
   /** Bound on connecting and on waiting for the response, in milliseconds. */
   timeoutMs: number;
   timers: Timers;
+  /** Ends the exchange early (the daemon is stopping). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Resolves with the raw response payload (validated by the caller). */
@@ -51,22 +49,29 @@ export async function exchangeOverMqtt(session: ClaimSession, request: Provision
 }
 
 function awaitResponse(client: MqttClient, session: ClaimSession, body: string): Promise<string> {
+  const { timers, signal } = session;
   const responseTopic = provisionTopic(session.serial, 'response');
   return new Promise<string>((resolve, reject) => {
     let lastError: Error | undefined;
+    const cleanup = () => {
+      timers.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
     const fail = (why: string) => {
-      session.timers.clearTimeout(timer);
+      cleanup();
       reject(new ProvisioningTransportError(why));
     };
-    const timer = session.timers.setTimeout(
+    const onAbort = () => fail('aborted');
+    const timer = timers.setTimeout(
       () => fail(`no provisioning response within ${session.timeoutMs} ms`),
       session.timeoutMs,
     );
+    // An EventEmitter without an 'error' listener throws; the close handler reports the error.
     client.on('error', (err) => (lastError = err));
     client.on('close', () => fail(`connection closed: ${lastError?.message ?? 'by the server'}`));
     client.on('message', (topic, payload) => {
       if (topic !== responseTopic) return;
-      session.timers.clearTimeout(timer);
+      cleanup();
       resolve(payload.toString('utf8'));
     });
     client.on('connect', () => {
@@ -80,5 +85,7 @@ function awaitResponse(client: MqttClient, session: ClaimSession, body: string):
         });
       });
     });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

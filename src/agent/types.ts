@@ -55,6 +55,32 @@ export interface AgentOptions {
   onDisconnected?: (info: DisconnectInfo) => void;
   /** A schema-valid message from `fl/d/{id}/rejected`. */
   onRejected?: (rejected: Rejected) => void;
+  /** Renews the certificate over this connection before it expires; off when absent. */
+  renewal?: RenewalOptions;
+}
+
+export interface RenewalOptions {
+  /** Renew once this fraction of the certificate's lifetime (notBefore → notAfter) has passed; default 2/3. */
+  atFraction?: number;
+  /** How often the certificate is checked, and the least time between two attempts, in ms; default 1 h. */
+  checkIntervalMs?: number;
+  /** How long to wait for `certificate/issued`, in ms; default 30 s. */
+  responseTimeoutMs?: number;
+  /** Makes the new key and CSR for `serial`; default a fresh P-256 key on the device (csr.ts). */
+  csr?: (serial: string) => Promise<{ csrPem: string; keyPem: string }>;
+  /**
+   * Stores the new pair (the daemon writes its state dir). Awaited before the agent switches to
+   * the new certificate; when it throws, the agent keeps the old one and tries again later.
+   */
+  onRenewed?: (renewed: RenewedCertificate) => Promise<void> | void;
+}
+
+export interface RenewedCertificate {
+  /** Device certificate followed by the issuing CA. */
+  certPem: string;
+  keyPem: string;
+  /** ISO 8601. */
+  notAfter: string;
 }
 
 export interface Agent {
@@ -78,4 +104,5 @@ export const AGENT_DEFAULTS = {
   heartbeatIntervalS: 60,
   keepaliveS: 60,
   backoff: { initialMs: 1000, maxMs: 60_000 },
+  renewal: { atFraction: 2 / 3, checkIntervalMs: 60 * 60 * 1000, responseTimeoutMs: 30_000 },
 } as const;

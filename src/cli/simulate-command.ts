@@ -5,12 +5,23 @@ import { systemTimers } from '../infra/timers.ts';
 import { systemClock } from '../infra/clock.ts';
 import { LOG_LEVELS, createLogger, type LogLevel } from '../infra/logger.ts';
 import { createProgressBar } from './progress.ts';
-import { startSimulation, type RampResult, type SimulationHandle } from '../sim/simulator.ts';
+import { batchProvisioning, readFactoryBatchDir } from '../sim/batch-dir.ts';
+import {
+  startSimulation,
+  type RampResult,
+  type SimulationHandle,
+  type SimulationOptions,
+} from '../sim/simulator.ts';
+
+const DEFAULT_DEVICES = 100;
+const DEFAULT_SERVER = 'mqtts://localhost:8883';
 
 interface SimulateFlags {
-  devices: number;
-  server: string;
+  devices?: number;
+  server?: string;
   dataDir: string;
+  provisionBatch?: string;
+  provisionTransport: 'mqtt' | 'https';
   seed: number;
   concurrency: number;
   heartbeat: number;
@@ -35,17 +46,23 @@ export interface SimulationSummary {
   failedFirstAttempt: number;
   identitiesIssued: number;
   identitiesReused: number;
+  /** With --provision-batch: devices the server refused to provision. */
+  identitiesRefused?: number;
   identitiesMs: number;
   rampMs: number;
   /** Successful first connections per second of ramp time. */
   connectsPerSecond: number;
 }
 
-export function summarize(flags: SimulateFlags, sim: SimulationHandle, ramp: RampResult): SimulationSummary {
+export function summarize(
+  options: Pick<SimulationOptions, 'devices' | 'seed' | 'serverUrl'>,
+  sim: SimulationHandle,
+  ramp: RampResult,
+): SimulationSummary {
   return {
-    devices: flags.devices,
-    seed: flags.seed,
-    serverUrl: flags.server,
+    devices: options.devices,
+    seed: options.seed,
+    serverUrl: options.serverUrl,
     connected: sim.connectedCount(),
     failedFirstAttempt: ramp.failed,
     ...sim.stats,
@@ -58,11 +75,32 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description(
-      'Run N simulated devices in one process, each with its own certificate (issued from the data dir CA and cached) and its own MQTT/TLS connection',
+      'Run N simulated devices in one process, each with its own certificate (issued from the data dir CA, or provisioned with a factory batch; cached) and its own MQTT/TLS connection',
     )
-    .addOption(new Option('-n, --devices <n>', 'number of devices').argParser(integer(1)).default(100))
-    .option('--server <url>', 'gateway address', 'mqtts://localhost:8883')
-    .option('--data-dir <dir>', "server data dir: its CA signs the devices' certificates", '.data')
+    .addOption(
+      new Option(
+        '-n, --devices <n>',
+        `number of devices (default ${DEFAULT_DEVICES}, or every serial of --provision-batch)`,
+      ).argParser(integer(1)),
+    )
+    .option(
+      '--server <url>',
+      `gateway address (default ${DEFAULT_SERVER}, or the batch's MQTT endpoint with --provision-batch)`,
+    )
+    .option(
+      '--data-dir <dir>',
+      "server data dir: its CA signs the devices' certificates; identities are cached in <dir>/sim",
+      '.data',
+    )
+    .option(
+      '--provision-batch <dir>',
+      'provision the devices with the claim credential of a `flotilla factory batch --out <dir>`, one per serial of labels.csv',
+    )
+    .addOption(
+      new Option('--provision-transport <transport>', 'how the devices provision')
+        .choices(['mqtt', 'https'])
+        .default('mqtt'),
+    )
     .addOption(
       new Option('--seed <n>', 'fleet seed: same seed, same devices').argParser(integer(0)).default(1),
     )
@@ -81,42 +119,65 @@ export function registerSimulateCommand(program: Command): void {
       `
 Runs until SIGINT/SIGTERM, then disconnects every device cleanly.
 
-Example:
-  flotilla simulate --devices 1000 --server mqtts://localhost:8883 --data-dir .data --seed 1 --json`,
+Examples:
+  flotilla simulate --devices 1000 --server mqtts://localhost:8883 --data-dir .data --seed 1 --json
+  flotilla factory batch --serials serials.txt --model tracker-2 --revision B --out ./batch-1
+  flotilla simulate --provision-batch ./batch-1 --data-dir .data`,
     )
     .action(async (flags: SimulateFlags) => {
       await runSimulate(flags);
     });
 }
 
+/** The simulation the flags describe; reads the batch dir with --provision-batch. */
+async function simulationOptions(flags: SimulateFlags): Promise<SimulationOptions> {
+  const common = { seed: flags.seed, dataDir: flags.dataDir, connectConcurrency: flags.concurrency };
+  if (flags.provisionBatch === undefined) {
+    return {
+      ...common,
+      devices: flags.devices ?? DEFAULT_DEVICES,
+      serverUrl: flags.server ?? DEFAULT_SERVER,
+      heartbeatIntervalS: flags.heartbeat,
+    };
+  }
+  const batch = await readFactoryBatchDir(flags.provisionBatch);
+  return {
+    ...common,
+    devices: Math.min(flags.devices ?? batch.serials.length, batch.serials.length),
+    serverUrl: flags.server ?? batch.endpoints.mqttUrl,
+    heartbeatIntervalS: flags.heartbeat,
+    provision: batchProvisioning(batch, flags.provisionTransport),
+  };
+}
+
 async function runSimulate(flags: SimulateFlags): Promise<void> {
   const logger = createLogger(flags.logLevel, process.stderr);
   const showProgress = process.stderr.isTTY && !flags.json;
-  const bar = createProgressBar(flags.devices, 'connected');
-  if (showProgress) process.stderr.write(`preparing ${flags.devices} device identities…\n`);
+  const options = await simulationOptions(flags);
+  const bar = createProgressBar(options.devices, 'connected');
+  if (showProgress) {
+    const how = options.provision ? 'provisioning' : 'preparing';
+    process.stderr.write(`${how} ${options.devices} device identities…\n`);
+  }
 
   const sim = await startSimulation(
     { clock: systemClock, timers: systemTimers, random: Math.random, logger },
     {
-      devices: flags.devices,
-      seed: flags.seed,
-      serverUrl: flags.server,
-      dataDir: flags.dataDir,
-      connectConcurrency: flags.concurrency,
-      heartbeatIntervalS: flags.heartbeat,
+      ...options,
       ...(showProgress ? { onProgress: (connected: number) => bar.update(connected) } : {}),
     },
   );
   const ramp = await sim.ramped;
   if (showProgress) bar.finish(sim.connectedCount());
-  const summary = summarize(flags, sim, ramp);
+  const summary = summarize(options, sim, ramp);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
+    const refused = summary.identitiesRefused ? `, ${summary.identitiesRefused} refused by the server` : '';
     process.stdout.write(
       `${summary.connected}/${summary.devices} devices connected to ${summary.serverUrl}` +
         ` (${summary.failedFirstAttempt} still retrying)\n` +
-        `identities: ${summary.identitiesIssued} issued, ${summary.identitiesReused} reused in ${summary.identitiesMs} ms\n` +
+        `identities: ${summary.identitiesIssued} ${options.provision ? 'provisioned' : 'issued'}, ${summary.identitiesReused} reused${refused} in ${summary.identitiesMs} ms\n` +
         `ramp: ${summary.rampMs} ms, ${summary.connectsPerSecond} connects/s\n` +
         'Press Ctrl+C to stop.\n',
     );

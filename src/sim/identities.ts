@@ -84,7 +84,8 @@ export function createSimIdentityStore(
     async ensure({ deviceId, serial }) {
       const paths = simIdentityPaths(dataDir, deviceId);
       const cached = await readCached(paths);
-      if (cached && stillValid(cached.certPem, caCert, nowMs)) return { deviceId, ...cached, reused: true };
+      if (cached && stillValid(cached.certPem, caCert, nowMs, DAY_MS))
+        return { deviceId, ...cached, reused: true };
       const pair = await issueDeviceCert(ca, { deviceId, serial, validityDays: VALIDITY_DAYS }, nowMs);
       // Key first and owner-only: a crash in between leaves no certificate without its key.
       await writeFile(paths.key, pair.keyPem, { mode: 0o600 });
@@ -94,7 +95,8 @@ export function createSimIdentityStore(
   };
 }
 
-async function readCached(paths: { cert: string; key: string }): Promise<KeyPairPem | undefined> {
+/** The cached pair at `paths`, or undefined when either file is missing. */
+export async function readCached(paths: { cert: string; key: string }): Promise<KeyPairPem | undefined> {
   try {
     return { certPem: await readFile(paths.cert, 'utf8'), keyPem: await readFile(paths.key, 'utf8') };
   } catch {
@@ -102,12 +104,20 @@ async function readCached(paths: { cert: string; key: string }): Promise<KeyPair
   }
 }
 
-/** Signed by this CA (a data dir whose CA was re-created invalidates the cache) and not expiring. */
-function stillValid(certPem: string, caCert: X509Certificate, nowMs: number): boolean {
+/**
+ * Signed by this CA (a data dir whose CA was re-created invalidates the cache) and valid for at
+ * least `minRemainingMs` more.
+ */
+export function stillValid(
+  certPem: string,
+  caCert: X509Certificate,
+  nowMs: number,
+  minRemainingMs: number,
+): boolean {
   try {
     const cert = new X509Certificate(certPem);
     if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) return false;
-    return Date.parse(cert.validTo) - nowMs >= DAY_MS;
+    return Date.parse(cert.validTo) - nowMs >= minRemainingMs;
   } catch {
     return false;
   }

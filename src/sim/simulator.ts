@@ -1,13 +1,20 @@
 /**
  * Many simulated devices in one process: each a real agent with its own certificate and its
  * own MQTT/TLS connection. Connections are ramped with bounded concurrency so starting 10,000
- * devices does not turn into 10,000 simultaneous TLS handshakes.
+ * devices does not turn into 10,000 simultaneous TLS handshakes. Certificates are issued from
+ * the data dir's CA, or (with `provision`) each device provisions itself with a factory batch's
+ * claim credential, like a real device on first boot.
  */
 import { createAgent } from '../agent/agent.ts';
 import type { Agent, AgentDeps, AgentLogger } from '../agent/types.ts';
+import { DEVICE_ID_PATTERN } from '../contracts/topics.ts';
+import { ValidationError } from '../infra/errors.ts';
 import { simulatedFleet, type SimulatedDevice } from './attributes.ts';
 import { prepareSimIdentities, type SimIdentity } from './identities.ts';
 import { forEachConcurrent } from './pool.ts';
+import { prepareProvisionedIdentities, type SimProvisioning } from './provisioned-identities.ts';
+
+export type { SimProvisioning } from './provisioned-identities.ts';
 
 export interface SimulationOptions {
   /** Number of devices. */
@@ -16,8 +23,10 @@ export interface SimulationOptions {
   seed: number;
   /** `mqtts://host:port` of the Flotilla gateway (or any broker trusting the data dir's CA). */
   serverUrl: string;
-  /** Data dir whose development CA signs the device certificates; identities cached in `sim/`. */
+  /** Data dir whose CA signs the device certificates; identities (also provisioned ones) cached in `sim/`. */
   dataDir: string;
+  /** Provision every device with a factory batch's claim credential instead of issuing from dataDir's CA. */
+  provision?: SimProvisioning;
   /** Connection attempts in flight during the ramp; default 100. */
   connectConcurrency?: number;
   /** Certificate issuance in flight on a first run; default 16. */
@@ -30,8 +39,11 @@ export interface SimulationOptions {
 }
 
 export interface SimulationStats {
+  /** Issued from the data dir's CA, or provisioned. */
   identitiesIssued: number;
   identitiesReused: number;
+  /** With `provision`: devices the server refused (left out of the simulation). */
+  identitiesRefused?: number;
   identitiesMs: number;
 }
 
@@ -53,24 +65,24 @@ export interface SimulationHandle {
   stop(): Promise<void>;
 }
 
-/** Issues or loads identities, then starts ramping connections in the background. */
+/** Issues, provisions or loads identities, then starts ramping connections in the background. */
 export async function startSimulation(
   deps: AgentDeps,
   options: SimulationOptions,
 ): Promise<SimulationHandle> {
-  const devices = simulatedFleet(options.devices, options.seed);
+  const generated = simulatedFleet(options.devices, options.seed);
+  const fleet = options.provision ? batchFleet(generated, options.provision) : generated;
   const identityStart = deps.clock.now();
-  const prepared = await prepareSimIdentities(
-    options.dataDir,
-    devices,
-    identityStart,
-    options.issueConcurrency ?? 16,
-  );
+  const prepared = await prepareIdentities(deps, options, fleet);
+  // Devices the server refused have no identity: they stay out of the simulation.
+  const devices = fleet.filter((_, i) => prepared.identities[i] !== undefined);
+  const identities = prepared.identities.filter((identity) => identity !== undefined);
   const stats: SimulationStats = {
     identitiesIssued: prepared.issued,
     identitiesReused: prepared.reused,
     identitiesMs: deps.clock.now() - identityStart,
   };
+  if (options.provision) stats.identitiesRefused = fleet.length - devices.length;
 
   let connected = 0;
   let stopped = false;
@@ -83,9 +95,9 @@ export async function startSimulation(
   const agents = devices.map((device, i) => {
     let settle: (ok: boolean) => void = () => {};
     firstOutcomes.push(new Promise<boolean>((resolve) => (settle = resolve)));
-    const identity = prepared.identities[i] as SimIdentity;
+    const identity = identities[i] as SimIdentity;
     return createAgent(agentDeps, {
-      deviceId: device.deviceId,
+      deviceId: identity.deviceId,
       serverUrl: options.serverUrl,
       tls: { caPem: prepared.caPem, certPem: identity.certPem, keyPem: identity.keyPem },
       identity: { serial: device.serial, hardware: device.hardware },
@@ -140,6 +152,56 @@ export async function startSimulation(
       await ramped;
     },
   };
+}
+
+/**
+ * With `provision`, the fleet takes the batch's serials (which become device ids, as the server
+ * assigns them) and hardware in place of its generated ones. Pure.
+ */
+export function batchFleet(fleet: readonly SimulatedDevice[], provision: SimProvisioning): SimulatedDevice[] {
+  const serials = provision.serials ?? fleet.map((device) => device.serial);
+  if (serials.length < fleet.length) {
+    throw new ValidationError(`${fleet.length} devices but only ${serials.length} serials to provision`);
+  }
+  // Serials name cache files and topics: only what the server accepts as a device id.
+  const invalid = serials.find((serial) => !DEVICE_ID_PATTERN.test(serial));
+  if (invalid !== undefined)
+    throw new ValidationError(`serial ${JSON.stringify(invalid)} is not a valid device id`);
+  return fleet.map((device, i) => {
+    const serial = serials[i] ?? device.serial;
+    return { ...device, serial, deviceId: serial, hardware: { ...(provision.hardware ?? device.hardware) } };
+  });
+}
+
+/** Identities for `fleet`, in order: issued from the data dir's CA, or provisioned. */
+async function prepareIdentities(
+  deps: AgentDeps,
+  options: SimulationOptions,
+  fleet: SimulatedDevice[],
+): Promise<{ caPem: string; identities: (SimIdentity | undefined)[]; issued: number; reused: number }> {
+  const { provision } = options;
+  if (!provision) {
+    return prepareSimIdentities(options.dataDir, fleet, deps.clock.now(), options.issueConcurrency ?? 16);
+  }
+  const prepared = await prepareProvisionedIdentities(
+    { ...deps, logger: provisioningLogger(deps.logger) },
+    {
+      dataDir: options.dataDir,
+      serials: fleet.map((device) => device.serial),
+      provision,
+      serverUrl: options.serverUrl,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+    },
+  );
+  if (Object.keys(prepared.refused).length > 0) {
+    deps.logger.warn({ refused: prepared.refused }, 'the server refused to provision some simulated devices');
+  }
+  return prepared;
+}
+
+/** Like quietLogger, plus one summary instead of a refusal line per device. */
+function provisioningLogger(logger: AgentLogger): AgentLogger {
+  return { ...quietLogger(logger), error: (obj, msg) => logger.debug(obj, msg) };
 }
 
 /**

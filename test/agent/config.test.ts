@@ -64,6 +64,57 @@ describe('agent config', () => {
     assert.match(configError(JSON.stringify({ ...valid, tags: { 'Bad Key': 'x' } }), 'a.json'), /tags/);
   });
 
+  it('parses the zero-touch form: provisioning and a state dir instead of a certificate', () => {
+    const config = parseAgentConfig(
+      [
+        'stateDir: /var/lib/flotilla',
+        'provisioning:',
+        '  serial: TR2-0001',
+        '  url: https://fleet.example.com:8443',
+        '  claimCertFile: claim.pem',
+        '  claimKeyFile: claim.key',
+        '  caChainFile: ca-chain.pem',
+        'hardware: {model: tracker-2, revision: B}',
+        'firmwareVersion: 2.4.1',
+      ].join('\n'),
+      'agent.yaml',
+    );
+    assert.equal(config.identity.kind, 'provisioning');
+    assert.equal(config.serial, 'TR2-0001', 'the reported serial defaults to the provisioning serial');
+    assert.deepEqual(config.renewal, { atFraction: 2 / 3, checkIntervalS: 3600 });
+    const factory = parseAgentConfig(JSON.stringify(valid), 'agent.json');
+    assert.deepEqual(factory.identity, {
+      kind: 'certificate',
+      deviceId: 'dev-daemon',
+      serverUrl: 'mqtts://127.0.0.1:8883',
+      caFile: 'pki/chain.pem',
+      certFile: 'dev-daemon.pem',
+      keyFile: 'dev-daemon.key',
+    });
+  });
+
+  it('names what is missing or misplaced in either form', () => {
+    const provisioning = {
+      serial: 'TR2-0001',
+      url: 'mqtts://fleet:8883',
+      claimCertFile: 'claim.pem',
+      claimKeyFile: 'claim.key',
+      caChainFile: 'ca-chain.pem',
+    };
+    const common = { hardware: valid.hardware, firmwareVersion: valid.firmwareVersion };
+    const mixed = configError(JSON.stringify({ ...common, provisioning, certFile: 'x.pem' }), 'a.json');
+    assert.match(mixed, /certFile: not used with provisioning/);
+    assert.match(mixed, /stateDir: is required with provisioning/);
+    const badUrl = { ...common, stateDir: 's', provisioning: { ...provisioning, url: 'http://fleet' } };
+    assert.match(configError(JSON.stringify(badUrl), 'a.json'), /provisioning\.url: must look like mqtts/);
+    const neither = configError(JSON.stringify(common), 'a.json');
+    for (const field of ['deviceId', 'serverUrl', 'caFile', 'certFile', 'keyFile', 'serial']) {
+      assert.match(neither, new RegExp(`${field}: is required \\(or configure provisioning\\)`));
+    }
+    const fraction = { ...valid, renewal: { atFraction: 1.5 } };
+    assert.match(configError(JSON.stringify(fraction), 'a.json'), /renewal\.atFraction/);
+  });
+
   it('names the file field that cannot be read', async () => {
     const config = parseAgentConfig(JSON.stringify(valid), 'agent.json');
     await assert.rejects(agentOptionsFromConfig(config, '/nonexistent/agent.json'), /caFile: /);

@@ -1,4 +1,4 @@
-/** Which provisioning refusals are final, and the error a refused device stops with. Pure. */
+/** Provisioning failures: which refusals are final, and the errors a device stops or retries with. Pure. */
 import type { ProvisionRefusalCode } from '../contracts/provisioning-messages.ts';
 import { FlotillaError } from '../infra/errors.ts';
 
@@ -41,4 +41,9 @@ export class ProvisioningRefusedError extends FlotillaError {
     });
     this.code = code;
   }
+}
+
+/** A connection or protocol failure during a provisioning exchange; a later attempt may succeed. */
+export class ProvisioningTransportError extends Error {
+  override readonly name = 'ProvisioningTransportError';
 }
