@@ -175,8 +175,11 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       body: z.strictObject({ code: z.string().min(4).max(64), owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 403, 409],
-      handler: ({ body }) =>
-        store.redeemClaimCode(normalizeClaimCode(body.code), body.owner, deps.clock.now()),
+      handler: ({ body, source }) =>
+        store.redeemClaimCode(normalizeClaimCode(body.code), body.owner, deps.clock.now(), {
+          actor: ACTOR,
+          source,
+        }),
     }),
     defineRoute({
       method: 'PUT',
@@ -188,7 +191,8 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       body: z.strictObject({ owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 404],
-      handler: ({ params, body }) => store.setOwner(params.id, body.owner, deps.clock.now()),
+      handler: ({ params, body, source }) =>
+        store.setOwner(params.id, body.owner, deps.clock.now(), { actor: ACTOR, source }),
     }),
     defineRoute({
       method: 'DELETE',
@@ -199,7 +203,8 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       params: deviceIdParams,
       response: deviceSchema,
       errors: [404],
-      handler: ({ params }) => store.setOwner(params.id, null, deps.clock.now()),
+      handler: ({ params, source }) =>
+        store.setOwner(params.id, null, deps.clock.now(), { actor: ACTOR, source }),
     }),
     defineRoute({
       method: 'GET',
