@@ -74,7 +74,7 @@ export function registerServerCommand(program: Command): void {
         config.demoDevices > 0 ? await startDemoFleet(server, config.demoDevices, logger) : undefined;
 
       process.stdout.write(
-        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
+        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  device HTTPS       ${server.deviceHttpUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
       );
 
       let stopping = false;
