@@ -3,6 +3,7 @@ import type { MachineInfo } from './machine.ts';
 import type { ConnectResult } from './connect.ts';
 import type { SigningResult } from './signing.ts';
 import type { ProvisioningResult } from './provisioning.ts';
+import { renderDeltaSection, type DeltaResult } from './delta.ts';
 
 export interface ReportInput {
   machine: MachineInfo;
@@ -10,6 +11,7 @@ export interface ReportInput {
   identities: { identitiesIssued: number; identitiesReused: number; identitiesMs: number };
   signing: SigningResult;
   provisioning: ProvisioningResult;
+  deltas: DeltaResult[];
   date: Date;
 }
 
@@ -110,5 +112,6 @@ ${fmt(input.identities.identitiesReused)} reused from the cache of an earlier ru
   }.
 
 ${signingSection(input.signing)}
-${provisioningSection(input.provisioning)}`;
+${provisioningSection(input.provisioning)}
+${renderDeltaSection(input.deltas)}`;
 }

@@ -14,6 +14,7 @@ import { startFlotilla, startMosquitto } from './processes.ts';
 import { renderReport } from './report.ts';
 import { measureSigning } from './signing.ts';
 import { measureProvisioning } from './provisioning.ts';
+import { measureDeltas } from './delta.ts';
 
 const SEED = 1;
 
@@ -102,12 +103,15 @@ try {
   await provisioningServer.stop();
 }
 
+const deltas = await measureDeltas(resolve('.data/bench-deltas'));
+
 const report = renderReport({
   machine: machineInfo(),
   results,
   identities,
   signing,
   provisioning,
+  deltas,
   date: new Date(),
 });
 await writeFile(values.out, report);

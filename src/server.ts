@@ -29,6 +29,9 @@ import { createHttpServer } from './api/http-server.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
 import { systemRoutes } from './api/routes/system.ts';
 import { provisioningRoutes } from './api/routes/provisioning.ts';
+import { firmwareRoutes } from './api/routes/firmware.ts';
+import { openArtifactStore } from './ota/artifacts/artifact-store.ts';
+import { createReleaseService } from './ota/releases/release-service.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 
 export interface ServerDeps {
@@ -162,6 +165,15 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     deviceHttpUrl = `https://${config.mqtt.publicHost}:${await deviceHttp.start()}`;
     stopping.push(() => deviceHttp.stop());
 
+    const releaseService = createReleaseService({
+      artifacts: await openArtifactStore(join(dataDir, 'artifacts')),
+      releases: stores.releases,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'ota' }),
+      maxArtifactBytes: config.ota.maxArtifactBytes,
+    });
+
     createFleetMetrics(metricsRegistry, store);
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
@@ -184,6 +196,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           pki,
           clock,
         }),
+        ...firmwareRoutes({ service: releaseService, releases: stores.releases }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

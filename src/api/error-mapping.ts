@@ -6,6 +6,7 @@ import {
   FlotillaError,
   ForbiddenError,
   NotFoundError,
+  PayloadTooLargeError,
   UnauthorizedError,
   UnavailableError,
   ValidationError,
@@ -27,6 +28,7 @@ export function httpStatusFor(error: FlotillaError): number {
   if (error instanceof ForbiddenError) return 403;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
+  if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof UnavailableError) return 503;
   if (error instanceof ConfigError) return 500;
   return 500;

@@ -5,6 +5,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { isRawResponse, type ApiRoute } from './route.ts';
 import { toErrorResponse, validationErrorFrom } from './error-mapping.ts';
@@ -81,6 +82,9 @@ export function createHttpServer(deps: HttpServerDeps) {
     return reply.status(mapped.status).send(mapped.body);
   });
 
+  // Uploads stream through unparsed; the handler enforces its own size limit.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+
   for (const route of deps.routes) {
     app.route({
       method: route.method,
@@ -89,7 +93,19 @@ export function createHttpServer(deps: HttpServerDeps) {
         const params = parseWith(route.params, 'path', request.params);
         const query = parseWith(route.query, 'query', request.query);
         const body = parseWith(route.body, 'body', request.body);
-        const result = await route.handler({ params, query, body, source: request.ip });
+        const binary =
+          route.consumes !== undefined && (request.headers['content-type'] ?? '').startsWith(route.consumes);
+        const stream = binary ? (request.body as Readable) : undefined;
+        const declared = Number(request.headers['content-length']);
+        const contentLength = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+        const result = await route.handler({
+          params,
+          query,
+          body,
+          source: request.ip,
+          stream,
+          contentLength,
+        });
         reply.status(route.status ?? 200);
         if (route.produces && isRawResponse(result)) return reply.type(result.contentType).send(result.body);
         return result;

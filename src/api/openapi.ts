@@ -66,6 +66,14 @@ export function buildOpenApiDocument(
       summary: route.summary,
       tags: [route.tag],
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      ...(route.consumes
+        ? {
+            requestBody: {
+              required: true,
+              content: { [route.consumes]: { schema: { type: 'string', format: 'binary' } } },
+            },
+          }
+        : {}),
       ...(route.body
         ? {
             requestBody: {

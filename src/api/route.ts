@@ -3,6 +3,7 @@
  * type, and the OpenAPI document (api/openapi.ts). Handlers throw typed errors; the mapping to
  * HTTP status lives in api/error-mapping.ts.
  */
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -13,6 +14,10 @@ export interface RouteRequest<P, Q, B> {
   body: B;
   /** The client's address, for the audit log. */
   source: string;
+  /** The unparsed request body, for routes that consume `application/octet-stream` (uploads). */
+  stream: Readable | undefined;
+  /** The declared Content-Length in bytes, when the client sent one. */
+  contentLength: number | undefined;
 }
 
 /** A non-JSON response body (PEM, SVG, PNG) and its media type. */
@@ -37,6 +42,8 @@ export interface ApiRoute<
   query?: Q;
   /** JSON request body. */
   body?: B;
+  /** Streamed binary body (`application/octet-stream`), handed to the handler unparsed. */
+  consumes?: 'application/octet-stream';
   /** JSON response; or, with `produces`, the media types of a raw response. */
   response: R;
   /** Raw (non-JSON) responses: the handler returns a RawResponse of one of these types. */

@@ -29,6 +29,37 @@ export class ApiClient {
     return this.json('POST', path, schema, body);
   }
 
+  /** Streams a binary body (PUT, application/octet-stream) and parses the JSON answer. */
+  async upload<T extends z.ZodType>(
+    path: string,
+    schema: T,
+    body: ReadableStream<Uint8Array>,
+    size: number,
+  ): Promise<z.output<T>> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+          accept: 'application/json',
+        },
+        body,
+        duplex: 'half',
+      });
+    } catch (err) {
+      throw new UnavailableError(
+        `cannot reach the Flotilla server at ${this.baseUrl}: ${(err as Error).message}`,
+      );
+    }
+    if (!response.ok) await this.fail(response, path);
+    const parsed = schema.safeParse(await response.json().catch(() => undefined));
+    if (!parsed.success)
+      throw new ApiRequestError(response.status, 'bad_response', `unexpected response from ${path}`);
+    return parsed.data;
+  }
+
   /** A non-JSON resource (PEM, SVG, PNG) as bytes. */
   async raw(path: string, query: Array<[string, string]> = []): Promise<Buffer> {
     const response = await this.send('GET', path, undefined, query);

@@ -9,11 +9,15 @@ import { registerAgentCommand } from './agent-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerFactoryCommand } from './factory-command.ts';
 import { registerCaCommand } from './ca-command.ts';
+import { registerFirmwareCommand } from './firmware-command.ts';
+import { registerKeysCommand } from './keys-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
   .description('Flotilla: fleet management for IoT devices')
   .version(FLOTILLA_VERSION)
+  // Root options only before the sub-command, so `firmware publish --version 2.4.1` is the release's.
+  .enablePositionalOptions()
   .showHelpAfterError()
   .exitOverride();
 
@@ -23,6 +27,8 @@ registerSimulateCommand(program);
 registerDevicesCommand(program);
 registerFactoryCommand(program);
 registerCaCommand(program);
+registerFirmwareCommand(program);
+registerKeysCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,6 +22,7 @@ export const envVariables: Record<string, { path: string[]; type: 'string' | 'in
   FLOTILLA_DEVICE_HTTP_HOST: { path: ['deviceHttp', 'host'], type: 'string' },
   FLOTILLA_DEVICE_HTTP_PORT: { path: ['deviceHttp', 'port'], type: 'int' },
   FLOTILLA_DEVICE_CERT_VALIDITY_DAYS: { path: ['provisioning', 'deviceCertValidityDays'], type: 'int' },
+  FLOTILLA_MAX_ARTIFACT_BYTES: { path: ['ota', 'maxArtifactBytes'], type: 'int' },
   FLOTILLA_STORE: { path: ['store', 'kind'], type: 'string' },
   FLOTILLA_POSTGRES_URL: { path: ['store', 'postgresUrl'], type: 'string' },
   FLOTILLA_POSTGRES_SCHEMA: { path: ['store', 'postgresSchema'], type: 'string' },

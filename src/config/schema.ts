@@ -36,6 +36,16 @@ export const serverConfigSchema = z.strictObject({
       deviceCertValidityDays: z.number().int().min(1).max(3650).default(365),
     })
     .prefault({}),
+  ota: z
+    .strictObject({
+      /** Largest firmware image accepted, in bytes (default 1 GiB). */
+      maxArtifactBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(1024 * 1024 * 1024),
+    })
+    .prefault({}),
   store: z
     .strictObject({
       kind: z.enum(['sqlite', 'postgres']).default('sqlite'),

@@ -22,6 +22,11 @@ export class NotFoundError extends FlotillaError {
   readonly code = 'not_found';
 }
 
+/** A request body larger than allowed (HTTP 413). */
+export class PayloadTooLargeError extends FlotillaError {
+  readonly code = 'payload_too_large';
+}
+
 export class ConflictError extends FlotillaError {
   readonly code = 'conflict';
 }

@@ -1,6 +1,7 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
+import type { ReleaseStore } from './release-types.ts';
 import { openSqliteStores } from './sqlite/open-sqlite-stores.ts';
 import type { DeviceStore } from './types.ts';
 
@@ -10,10 +11,11 @@ export type StoreOptions =
 /** Kept for callers written before openStores. */
 export type DeviceStoreOptions = StoreOptions;
 
-/** Both stores on one database connection (one SQLite handle, one pg pool). */
+/** Every store on one database connection (one SQLite handle, one pg pool). */
 export interface Stores {
   devices: DeviceStore;
   provisioning: ProvisioningStore;
+  releases: ReleaseStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

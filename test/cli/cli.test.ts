@@ -66,6 +66,12 @@ describe('flotilla CLI', () => {
       ['factory', 'sign-csr', '--help'],
       ['ca', '--help'],
       ['ca', 'init', '--help'],
+      ['firmware', 'publish', '--help'],
+      ['firmware', 'list', '--help'],
+      ['firmware', 'diff', '--help'],
+      ['keys', 'generate', '--help'],
+      ['keys', 'sign', '--help'],
+      ['keys', 'export-public', '--help'],
     ]) {
       const result = await flotilla(args);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);

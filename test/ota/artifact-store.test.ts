@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { listArtifacts, openArtifactStore } from '../../src/ota/artifacts/artifact-store.ts';
-import { ValidationError } from '../../src/infra/errors.ts';
+import { PayloadTooLargeError, ValidationError } from '../../src/infra/errors.ts';
 
 describe('content-addressed artifact store', () => {
   let root: string;
@@ -35,7 +35,10 @@ describe('content-addressed artifact store', () => {
 
   it('refuses oversize and mismatching uploads and leaves nothing behind', async () => {
     const store = await openArtifactStore(root);
-    await assert.rejects(store.put(Readable.from([Buffer.alloc(2048)]), { maxBytes: 1024 }), ValidationError);
+    await assert.rejects(
+      store.put(Readable.from([Buffer.alloc(2048)]), { maxBytes: 1024 }),
+      PayloadTooLargeError,
+    );
     await assert.rejects(
       store.put(Readable.from([Buffer.from('abc')]), { expectedSha256: '0'.repeat(64) }),
       /expected/,

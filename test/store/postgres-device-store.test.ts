@@ -50,6 +50,7 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'device_tokens',
         'devices',
         'expected_devices',
+        'releases',
         'schema_migrations',
       ],
     );

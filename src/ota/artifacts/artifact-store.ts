@@ -11,7 +11,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ValidationError } from '../../infra/errors.ts';
+import { PayloadTooLargeError, ValidationError } from '../../infra/errors.ts';
 
 export interface StoredArtifact {
   sha256: string;
@@ -64,7 +64,7 @@ export async function openArtifactStore(root: string): Promise<ArtifactStore> {
         transform(chunk: Buffer, _encoding, done) {
           size += chunk.length;
           if (options.maxBytes !== undefined && size > options.maxBytes) {
-            done(new ValidationError(`artifact exceeds the limit of ${options.maxBytes} bytes`));
+            done(new PayloadTooLargeError(`artifact exceeds the limit of ${options.maxBytes} bytes`));
             return;
           }
           hash.update(chunk);

@@ -97,6 +97,27 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_at_idx ON audit_log (at, id);
     `,
   },
+  {
+    version: 3,
+    name: 'releases',
+    sql: `
+      -- Ordered by semver precedence in TypeScript (release-rules.ts): few releases per model.
+      CREATE TABLE releases (
+        hardware_model text COLLATE "C" NOT NULL,
+        version text COLLATE "C" NOT NULL,
+        hardware_revisions jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(hardware_revisions) = 'array'),
+        sha256 text NOT NULL,
+        size bigint NOT NULL CHECK (size >= 0),
+        security boolean NOT NULL,
+        min_version text,
+        mandatory boolean NOT NULL,
+        notes text NOT NULL,
+        created_at timestamptz NOT NULL,
+        created_by text NOT NULL,
+        CONSTRAINT releases_pkey PRIMARY KEY (hardware_model, version)
+      );
+    `,
+  },
 ];
 
 const createLedger = `

@@ -1,10 +1,11 @@
-/** Connects one pool, migrates the schema and builds both stores on it. */
+/** Connects one pool, migrates the schema and builds every store on it. */
 import type { Stores } from '../open-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
+import { PostgresReleaseStore } from './postgres-release-store.ts';
 
 export interface PostgresStoreOptions {
   /** e.g. postgres://user@127.0.0.1:5432/flotilla */
@@ -26,6 +27,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   return {
     devices: new PostgresDeviceStore(session),
     provisioning: new PostgresProvisioningStore(session),
+    releases: new PostgresReleaseStore(session),
     close: () => session.close(),
   };
 }

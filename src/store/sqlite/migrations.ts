@@ -93,6 +93,28 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_at_idx ON audit_log (at, id);
     `,
   },
+  {
+    version: 3,
+    name: 'releases',
+    sql: `
+      -- Ordered by semver precedence in TypeScript (release-rules.ts): few releases per model.
+      CREATE TABLE releases (
+        hardware_model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        hardware_revisions TEXT NOT NULL DEFAULT '[]'
+          CHECK (json_valid(hardware_revisions) AND json_type(hardware_revisions) = 'array'),
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size >= 0),
+        security INTEGER NOT NULL CHECK (security IN (0, 1)),
+        min_version TEXT,
+        mandatory INTEGER NOT NULL CHECK (mandatory IN (0, 1)),
+        notes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (hardware_model, version)
+      ) STRICT;
+    `,
+  },
 ];
 
 const createLedger = `

@@ -1,10 +1,11 @@
-/** Opens the SQLite file once and builds both stores on the one handle. */
+/** Opens the SQLite file once and builds every store on the one handle. */
 import type { Stores } from '../open-store.ts';
 import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
+import { SqliteReleaseStore } from './sqlite-release-store.ts';
 
 /** Opens the file (creating it and its directory), migrates it and returns the stores. */
 export async function openSqliteStores(file: string): Promise<Stores> {
@@ -17,5 +18,10 @@ export async function openSqliteStores(file: string): Promise<Stores> {
   }
   const devices = new SqliteDeviceStore(db);
   // Statements are prepared against the migrated schema, so the store is built only now.
-  return { devices, provisioning: new SqliteProvisioningStore(db), close: () => devices.close() };
+  return {
+    devices,
+    provisioning: new SqliteProvisioningStore(db),
+    releases: new SqliteReleaseStore(db),
+    close: () => devices.close(),
+  };
 }

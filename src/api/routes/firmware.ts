@@ -1,0 +1,102 @@
+/** Firmware routes of the management API: artifact upload, releases. */
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../../infra/errors.ts';
+import { publishReleaseSchema, type ReleaseService } from '../../ota/releases/release-service.ts';
+import type { ReleaseStore } from '../../store/release-types.ts';
+import { defineRoute, type ApiRoute } from '../route.ts';
+
+export const releaseSchema = z.object({
+  id: z.string(),
+  version: z.string(),
+  hardwareModel: z.string(),
+  hardwareRevisions: z.array(z.string()),
+  sha256: z.string(),
+  size: z.number().int(),
+  security: z.boolean(),
+  minVersion: z.string().nullable(),
+  mandatory: z.boolean(),
+  notes: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+
+export const storedArtifactSchema = z.object({ sha256: z.string(), size: z.number().int() });
+
+/** Until access control exists (a later issue) the API acts as one operator: `api`. */
+const ACTOR = 'api';
+
+export function firmwareRoutes(deps: { service: ReleaseService; releases: ReleaseStore }): ApiRoute[] {
+  const { service, releases } = deps;
+  return [
+    defineRoute({
+      method: 'PUT',
+      path: '/api/v1/firmware/artifacts',
+      operationId: 'uploadArtifact',
+      summary: 'Upload an image (streamed, stored content-addressed by sha256)',
+      tag: 'firmware',
+      consumes: 'application/octet-stream',
+      query: z.strictObject({
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional()
+          .describe('Refuse the upload unless it hashes to this'),
+      }),
+      response: storedArtifactSchema,
+      status: 201,
+      errors: [400, 413],
+      handler: async ({ stream, query, source, contentLength }) => {
+        if (!stream)
+          throw new ValidationError(
+            'send the image as the request body with content-type application/octet-stream',
+          );
+        return service.upload(stream, {
+          actor: ACTOR,
+          source,
+          declaredBytes: contentLength,
+          ...(query.sha256 ? { expectedSha256: query.sha256 } : {}),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/firmware/releases',
+      operationId: 'publishRelease',
+      summary: 'Publish a release: an uploaded image with its version and compatible hardware',
+      tag: 'firmware',
+      body: publishReleaseSchema,
+      response: releaseSchema,
+      status: 201,
+      errors: [400, 409],
+      handler: ({ body, source }) => service.publish(body, { actor: ACTOR, source }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/firmware/releases',
+      operationId: 'listReleases',
+      summary: 'Releases, newest version first',
+      tag: 'firmware',
+      query: z.strictObject({ model: z.string().min(1).optional(), revision: z.string().min(1).optional() }),
+      response: z.object({ items: z.array(releaseSchema) }),
+      errors: [400],
+      handler: async ({ query }) => ({
+        items: await releases.listReleases({ hardwareModel: query.model, hardwareRevision: query.revision }),
+      }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/firmware/releases/{model}/{version}',
+      operationId: 'getRelease',
+      summary: 'One release',
+      tag: 'firmware',
+      params: z.strictObject({ model: z.string().min(1), version: z.string().min(1) }),
+      response: releaseSchema,
+      errors: [404],
+      handler: async ({ params }) => {
+        const release = await releases.getRelease(params.model, params.version);
+        if (!release) throw new NotFoundError(`release ${params.model}@${params.version} not found`, params);
+        return release;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,100 @@
+/**
+ * Publishing firmware: an image is uploaded into the content-addressed artifact store, then a
+ * release names it with a semantic version and the hardware it fits. Versions are immutable.
+ */
+import { z } from 'zod';
+import semver from 'semver';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Clock } from '../../infra/clock.ts';
+import { PayloadTooLargeError, ValidationError } from '../../infra/errors.ts';
+import type { ArtifactStore, StoredArtifact } from '../artifacts/artifact-store.ts';
+import type { ProvisioningStore } from '../../store/provisioning-types.ts';
+import type { Release, ReleaseStore } from '../../store/release-types.ts';
+
+const semverString = (field: string) =>
+  z.string().refine((v) => semver.valid(v) !== null, `${field} must be a semantic version such as 2.4.1`);
+
+export const publishReleaseSchema = z
+  .strictObject({
+    version: semverString('version'),
+    hardwareModel: z.string().min(1).max(64),
+    hardwareRevisions: z.array(z.string().min(1).max(32)).max(64).default([]),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 of an uploaded artifact (64 lower-case hex)'),
+    security: z.boolean().default(false),
+    minVersion: semverString('minVersion').nullable().default(null),
+    mandatory: z.boolean().default(false),
+    notes: z.string().max(10_000).default(''),
+  })
+  .refine((r) => r.minVersion === null || r.security, {
+    message: 'minVersion is only meaningful for a security release',
+    path: ['minVersion'],
+  })
+  .refine((r) => r.minVersion === null || semver.lte(r.minVersion, r.version), {
+    message: 'minVersion cannot be above the release version',
+    path: ['minVersion'],
+  });
+export type PublishRelease = z.infer<typeof publishReleaseSchema>;
+
+export interface ReleaseServiceDeps {
+  artifacts: ArtifactStore;
+  releases: ReleaseStore;
+  audit: Pick<ProvisioningStore, 'appendAudit'>;
+  clock: Clock;
+  logger: Logger;
+  /** Largest image accepted, in bytes. */
+  maxArtifactBytes: number;
+}
+
+export interface ReleaseService {
+  upload(
+    body: Readable,
+    context: { actor: string; source: string; expectedSha256?: string; declaredBytes?: number | undefined },
+  ): Promise<StoredArtifact>;
+  publish(release: PublishRelease, context: { actor: string; source: string }): Promise<Release>;
+}
+
+export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
+  const { artifacts, releases, audit, clock, logger } = deps;
+  return {
+    async upload(body, context) {
+      if (context.declaredBytes !== undefined && context.declaredBytes > deps.maxArtifactBytes) {
+        // Refused before reading; the body is discarded so the client can read the answer.
+        body.resume();
+        throw new PayloadTooLargeError(
+          `the image is ${context.declaredBytes} bytes; the limit is ${deps.maxArtifactBytes}`,
+        );
+      }
+      const stored = await artifacts.put(body, {
+        maxBytes: deps.maxArtifactBytes,
+        ...(context.expectedSha256 ? { expectedSha256: context.expectedSha256 } : {}),
+      });
+      logger.info({ ...stored, actor: context.actor }, 'artifact uploaded');
+      return stored;
+    },
+    async publish(release, context) {
+      const size = await artifacts.size(release.sha256);
+      if (size === undefined)
+        throw new ValidationError(
+          `no uploaded artifact has sha256 ${release.sha256}; upload the image first`,
+        );
+      const atMs = clock.now();
+      const created = await releases.createRelease({ ...release, size, createdBy: context.actor }, atMs);
+      await audit.appendAudit({
+        atMs,
+        actor: context.actor,
+        action: 'release.published',
+        target: created.id,
+        source: context.source,
+        details: {
+          sha256: release.sha256,
+          size,
+          security: release.security,
+          minVersion: release.minVersion,
+          mandatory: release.mandatory,
+        },
+      });
+      return created;
+    },
+  };
+}

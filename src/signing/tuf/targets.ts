@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Metadata, TargetFile, Targets } from '@tufjs/models';
+import { ValidationError } from '../../infra/errors.ts';
+import { fileInfo, latestVersion, readMetadata, targetsDir, writeAtomic, writeMetadata } from './layout.ts';
+import { publishSnapshot } from './online-roles.ts';
+import { currentRoot } from './repository.ts';
+import type { TufRepository } from './repository.ts';
+import { SPEC_VERSION } from './root-metadata.ts';
+import { assertThreshold, expiresAt, signMetadata } from './sign.ts';
+import type { Signer } from './signer.ts';
+import { TargetCustomSchema, TargetNameSchema } from './target-custom.ts';
+import type { TargetInput } from './target-custom.ts';
+
+/** The versions written by one publication. */
+export interface PublishedVersions {
+  targets: number;
+  snapshot: number;
+  timestamp: number;
+}
+
+/**
+ * Publishes targets (TUF 4.4): copies each file content-addressed to `targets/<sha256>.<name>`
+ * (TUF 5.7.3 consistent snapshots), signs targets version N+1 containing every earlier target
+ * plus these (same name replaces), then a new snapshot and timestamp.
+ * `targetsSigners` may be offline/remote signers; the server need not hold the targets key.
+ */
+export async function addTargets(
+  repo: TufRepository,
+  targets: readonly TargetInput[],
+  targetsSigners: readonly Signer[],
+): Promise<PublishedVersions> {
+  const root = await currentRoot(repo);
+  // Check authority before copying files so a refused publication leaves no trace.
+  assertThreshold(root.signed, 'targets', targetsSigners);
+  assertThreshold(root.signed, 'snapshot', [repo.snapshotSigner]);
+  assertThreshold(root.signed, 'timestamp', [repo.timestampSigner]);
+  const previousVersion = await latestVersion(repo.dir, 'targets');
+  const previous =
+    previousVersion > 0 ? (await readMetadata(repo.dir, 'targets', previousVersion)).signed : undefined;
+
+  const files: Record<string, TargetFile> = { ...previous?.targets };
+  const seen = new Set<string>();
+  for (const input of targets) {
+    const file = await storeTarget(repo.dir, input);
+    if (seen.has(file.path)) throw new ValidationError('duplicate target name', { name: file.path });
+    seen.add(file.path);
+    files[file.path] = file;
+  }
+
+  const metadata = new Metadata(
+    new Targets({
+      version: previousVersion + 1,
+      specVersion: SPEC_VERSION,
+      expires: expiresAt(repo.clock.now(), repo.lifetimesMs.targets),
+      targets: files,
+    }),
+  );
+  await signMetadata(metadata, targetsSigners);
+  await writeMetadata(repo.dir, 'targets', metadata);
+  const snapshot = await publishSnapshot(repo);
+  const timestamp = (await readMetadata(repo.dir, 'timestamp', 0)).signed.version;
+  return { targets: metadata.signed.version, snapshot, timestamp };
+}
+
+async function storeTarget(dir: string, input: TargetInput): Promise<TargetFile> {
+  const name = TargetNameSchema.safeParse(input.name);
+  if (!name.success) throw new ValidationError('invalid target name', { name: input.name });
+  const custom = TargetCustomSchema.safeParse(input.custom);
+  if (!custom.success) {
+    throw new ValidationError('invalid target custom fields', { issues: custom.error.issues });
+  }
+  const bytes = input.bytes ?? (await readFile(input.path));
+  const info = fileInfo(bytes);
+  await writeAtomic(join(targetsDir(dir), `${info.hashes.sha256}.${name.data}`), bytes);
+  return new TargetFile({ path: name.data, ...info, unrecognizedFields: { custom: custom.data } });
+}
