@@ -11,6 +11,8 @@ import {
   UnavailableError,
   ValidationError,
 } from '../infra/errors.ts';
+import { MinisignError } from '../signing/minisign.ts';
+import { KeyDecryptionError } from '../signing/key-file.ts';
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -24,6 +26,8 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export function httpStatusFor(error: FlotillaError): number {
   if (error instanceof ValidationError) return 400;
+  // Rejected signatures and undecryptable keys are bad input, not server faults.
+  if (error instanceof MinisignError || error instanceof KeyDecryptionError) return 422;
   if (error instanceof UnauthorizedError) return 401;
   if (error instanceof ForbiddenError) return 403;
   if (error instanceof NotFoundError) return 404;
