@@ -1,36 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { openStores } from '../../src/store/open-store.ts';
-import { migrateSqlite, sqliteMigrations } from '../../src/store/sqlite/migrations.ts';
+import { assertFullyMigrated, databaseAtVersion, tempDatabaseFiles } from '../helpers/sqlite-test-env.ts';
 import { certificateRequest, newBatch, t0 } from './provisioning-fixtures.ts';
 import { provisioningStoreContract } from './provisioning-store.contract.ts';
 
-let dir = '';
-let files = 0;
-const freshFile = () => join(dir, `provisioning-${++files}.db`);
+const files = tempDatabaseFiles('provisioning');
+const freshFile = () => files.fresh();
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flotilla-sqlite-provisioning-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+before(() => files.open());
+after(() => files.close());
 
 describe('SqliteProvisioningStore', () => {
   provisioningStoreContract(() => openStores({ kind: 'sqlite', file: freshFile() }));
 
   it('upgrades a version-1 database and keeps its devices', async () => {
     const file = freshFile();
-    const v1 = new Database(file);
-    migrateSqlite(v1, sqliteMigrations.slice(0, 1));
-    v1.prepare(
-      `INSERT INTO devices (id, serial, tags, owner, created_at) VALUES ('d-old', 'S-old', '{"site":"ber"}', 'ops', 1000)`,
-    ).run();
-    v1.close();
+    databaseAtVersion(file, 1);
 
     const stores = await openStores({ kind: 'sqlite', file });
     try {
@@ -43,15 +29,7 @@ describe('SqliteProvisioningStore', () => {
     } finally {
       await stores.close();
     }
-    const db = new Database(file, { readonly: true });
-    const versions = db.prepare<[], { version: number }>(
-      'SELECT version FROM schema_migrations ORDER BY version',
-    );
-    assert.deepEqual(
-      versions.all().map((row) => row.version),
-      sqliteMigrations.map((migration) => migration.version),
-    );
-    db.close();
+    assertFullyMigrated(file);
   });
 
   it('shares one handle: closing the stores closes both', async () => {
