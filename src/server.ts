@@ -158,15 +158,28 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       endpoints: () => ({ mqttUrl, httpsUrl: deviceHttpUrl }),
     });
 
+    const artifacts = await openArtifactStore(join(dataDir, 'artifacts'));
     const deviceHttp = createDeviceHttpServer(
-      { clock, logger, provisioning, credentials },
+      {
+        clock,
+        logger,
+        provisioning,
+        credentials,
+        downloads: {
+          artifacts,
+          limits: {
+            maxConcurrent: config.ota.maxConcurrentDownloads,
+            retryAfterS: config.ota.downloadRetryAfterS,
+          },
+        },
+      },
       { host: config.deviceHttp.host, port: config.deviceHttp.port, tls: gatewayTls },
     );
     deviceHttpUrl = `https://${config.mqtt.publicHost}:${await deviceHttp.start()}`;
     stopping.push(() => deviceHttp.stop());
 
     const releaseService = createReleaseService({
-      artifacts: await openArtifactStore(join(dataDir, 'artifacts')),
+      artifacts,
       releases: stores.releases,
       audit: stores.provisioning,
       clock,

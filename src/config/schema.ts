@@ -44,6 +44,10 @@ export const serverConfigSchema = z.strictObject({
         .int()
         .min(1)
         .default(1024 * 1024 * 1024),
+      /** Firmware downloads served at once; more get 503 with Retry-After. */
+      maxConcurrentDownloads: z.number().int().min(1).default(200),
+      /** What a refused download is told to wait, in seconds. */
+      downloadRetryAfterS: z.number().int().min(1).default(30),
     })
     .prefault({}),
   store: z

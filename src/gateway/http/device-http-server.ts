@@ -16,6 +16,8 @@ import {
 import type { Clock } from '../../infra/clock.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
 import type { CredentialChecks, ProvisioningHandlers } from '../types.ts';
+import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
+import { createArtifactDownloadHandler, type DownloadLimits } from '../../ota/delivery/artifact-downloads.ts';
 import { deviceTlsOptions, type DeviceTlsMaterial } from '../tls-options.ts';
 
 export interface DeviceHttpOptions {
@@ -29,6 +31,8 @@ export interface DeviceHttpDeps {
   logger: Logger;
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
+  /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
+  downloads?: { artifacts: ArtifactStore; limits: DownloadLimits };
 }
 
 const statusForRefusal: Record<ProvisionRefusalCode, number> = {
@@ -77,7 +81,14 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     request: FastifyRequest,
     clientId: (identity: string) => string,
   ): SessionIdentity | string {
-    const socket = request.raw.socket as TLSSocket;
+    return certificateSession(request.raw.socket as TLSSocket, clientId);
+  }
+
+  /** The session a verified client certificate stands for, or why there is none. */
+  function certificateSession(
+    socket: TLSSocket,
+    clientId: (identity: string) => string,
+  ): SessionIdentity | string {
     const cert = socket.getPeerCertificate();
     if (!cert || Object.keys(cert).length === 0) return 'a client certificate is required';
     if (!socket.authorized) return `client certificate not accepted: ${String(socket.authorizationError)}`;
@@ -128,6 +139,21 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     });
     return reply.status(statusOf(response)).send(response);
   });
+
+  if (deps.downloads) {
+    const downloads = createArtifactDownloadHandler({
+      artifacts: deps.downloads.artifacts,
+      limits: deps.downloads.limits,
+      refusal: (request) => {
+        const session = certificateSession(request.raw.socket as TLSSocket, (cn) => cn);
+        if (typeof session === 'string') return session;
+        return session.kind === 'device' ? undefined : 'downloads need a device certificate';
+      },
+    });
+    app.get<{ Params: { sha256: string } }>('/device/v1/artifacts/:sha256', (request, reply) =>
+      downloads.serve(request, reply),
+    );
+  }
 
   app.setNotFoundHandler((_request, reply) =>
     reply

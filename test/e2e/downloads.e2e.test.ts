@@ -1,0 +1,158 @@
+/** Firmware downloads on the device HTTPS API, fetched with curl (a client nobody here wrote). */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:https';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { issueDeviceCert } from '../../src/pki/x509.ts';
+import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { run } from '../helpers/openssl.ts';
+
+describe('firmware downloads (device HTTPS)', () => {
+  let fx: ServerFixture;
+  let dir: string;
+  const image = randomBytes(4 * 1024 * 1024 + 5);
+  const sha256 = createHash('sha256').update(image).digest('hex');
+  let url: string;
+  let tls: { chain: string; cert: string; key: string };
+
+  async function curl(args: string[]): Promise<{ code: number; stdout: string }> {
+    try {
+      const { stdout } = await run('curl', ['-s', '--cacert', tls.chain, ...args]);
+      return { code: 0, stdout };
+    } catch (error) {
+      return {
+        code: (error as { code?: number }).code ?? 1,
+        stdout: (error as { stdout?: string }).stdout ?? '',
+      };
+    }
+  }
+
+  before(async () => {
+    fx = await createServerFixture({ ota: { maxConcurrentDownloads: 1, downloadRetryAfterS: 7 } });
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-dl-'));
+    const upload = await fetch(`http://127.0.0.1:${fx.httpPort}/api/v1/firmware/artifacts`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: image,
+    });
+    assert.equal(upload.status, 201);
+    const device = await issueDeviceCert(
+      fx.server().pki.issuingCa,
+      { deviceId: 'dl-1', serial: 'SN-DL-1', validityDays: 1 },
+      Date.now(),
+    );
+    tls = { chain: join(dir, 'chain.pem'), cert: join(dir, 'dl-1.pem'), key: join(dir, 'dl-1.key') };
+    await writeFile(tls.chain, fx.server().pki.chainPem);
+    await writeFile(tls.cert, device.certPem);
+    await writeFile(tls.key, device.keyPem, { mode: 0o600 });
+    url = `${fx.server().deviceHttpUrl}/device/v1/artifacts/${sha256}`;
+  });
+  after(async () => {
+    await fx?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the image to a device with immutable caching headers, and resumes with Range', async () => {
+    const out = join(dir, 'image.bin');
+    const headers = await curl(['--cert', tls.cert, '--key', tls.key, '-D', '-', '-o', out, url]);
+    assert.equal(headers.code, 0);
+    assert.match(headers.stdout, /^HTTP\/1\.1 200/);
+    assert.match(headers.stdout, new RegExp(`etag: "${sha256}"`, 'i'));
+    assert.match(headers.stdout, /cache-control: public, max-age=31536000, immutable/i);
+    assert.equal(
+      createHash('sha256')
+        .update(await readFile(out))
+        .digest('hex'),
+      sha256,
+    );
+
+    // An interrupted download: keep the first 1 MiB and let curl continue where it stopped.
+    const partial = join(dir, 'partial.bin');
+    await writeFile(partial, image.subarray(0, 1024 * 1024));
+    const resumed = await curl([
+      '--cert',
+      tls.cert,
+      '--key',
+      tls.key,
+      '-C',
+      '-',
+      '-D',
+      '-',
+      '-o',
+      partial,
+      url,
+    ]);
+    assert.equal(resumed.code, 0);
+    assert.match(resumed.stdout, /^HTTP\/1\.1 206/);
+    assert.match(
+      resumed.stdout,
+      new RegExp(`content-range: bytes 1048576-${image.length - 1}/${image.length}`, 'i'),
+    );
+    assert.equal(
+      createHash('sha256')
+        .update(await readFile(partial))
+        .digest('hex'),
+      sha256,
+    );
+
+    const cached = await curl([
+      '--cert',
+      tls.cert,
+      '--key',
+      tls.key,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      `If-None-Match: "${sha256}"`,
+      url,
+    ]);
+    assert.equal(cached.stdout, '304');
+    const beyond = await curl([
+      '--cert',
+      tls.cert,
+      '--key',
+      tls.key,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-r',
+      `${image.length}-`,
+      url,
+    ]);
+    assert.equal(beyond.stdout, '416');
+  });
+
+  it('refuses clients without a device certificate and unknown artifacts', async () => {
+    assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', url])).stdout, '401');
+    const missing = url.replace(sha256, 'f'.repeat(64));
+    assert.equal(
+      (await curl(['--cert', tls.cert, '--key', tls.key, '-o', '/dev/null', '-w', '%{http_code}', missing]))
+        .stdout,
+      '404',
+    );
+  });
+
+  it('answers 503 with Retry-After beyond the concurrent download limit', async () => {
+    const certPem = await readFile(tls.cert, 'utf8');
+    const keyPem = await readFile(tls.key, 'utf8');
+    const ca = await readFile(tls.chain, 'utf8');
+    // The first download is held open: its response is not read, so the server stays blocked on it.
+    const held = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(url, { ca, cert: certPem, key: keyPem }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    held.pause();
+    const second = await curl(['--cert', tls.cert, '--key', tls.key, '-o', '/dev/null', '-D', '-', url]);
+    assert.match(second.stdout, /^HTTP\/1\.1 503/);
+    assert.match(second.stdout, /retry-after: 7/i);
+    held.destroy();
+  });
+});
