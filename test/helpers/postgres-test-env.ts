@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migratePostgres, postgresMigrations } from '../../src/store/postgres/migrations.ts';
+import { createPgPool } from '../../src/store/postgres/pg-pool.ts';
 
 export const postgresUrl =
   process.env.FLOTILLA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -55,4 +57,18 @@ export async function adminClient(unreachable: string | undefined): Promise<pg.C
 export async function dropSchema(client: pg.Client | undefined, schema: string): Promise<void> {
   // The name comes from uniqueSchemaName(), so it is a plain identifier.
   await client?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Creates `schema` migrated only up to `version`, holding one device `d-old` (serial S-old, owner ops). */
+export async function schemaAtVersion(schema: string, version: number): Promise<void> {
+  const target = createPgPool(postgresUrl, schema);
+  try {
+    await migratePostgres(target.pool, schema, postgresMigrations.slice(0, version));
+    await target.pool.query(
+      `INSERT INTO devices (id, serial, tags, owner, created_at) VALUES ('d-old', 'S-old', '{"site":"ber"}', 'ops', $1)`,
+      [new Date(1000)],
+    );
+  } finally {
+    await target.pool.end();
+  }
 }

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { openStores } from '../../src/store/open-store.ts';
-import { postgresMigrations, migratePostgres } from '../../src/store/postgres/migrations.ts';
-import { createPgPool } from '../../src/store/postgres/pg-pool.ts';
+import { postgresMigrations } from '../../src/store/postgres/migrations.ts';
 import {
   adminClient,
   dropSchema,
   postgresUrl,
   probePostgres,
   skipUnlessCi,
+  schemaAtVersion,
   uniqueSchemaName,
 } from '../helpers/postgres-test-env.ts';
 import { certificateRequest, newBatch, numberedSerials, t0 } from './provisioning-fixtures.ts';
@@ -74,16 +74,7 @@ describe('PostgresProvisioningStore', { skip: skipUnlessCi(unreachable) }, () =>
   it('upgrades a version-1 schema and keeps its devices', async () => {
     const v1Schema = uniqueSchemaName();
     otherSchemas.push(v1Schema);
-    const target = createPgPool(postgresUrl, v1Schema);
-    try {
-      await migratePostgres(target.pool, v1Schema, postgresMigrations.slice(0, 1));
-      await target.pool.query(
-        `INSERT INTO devices (id, serial, tags, owner, created_at) VALUES ('d-old', 'S-old', '{"site":"ber"}', 'ops', $1)`,
-        [new Date(1000)],
-      );
-    } finally {
-      await target.pool.end();
-    }
+    await schemaAtVersion(v1Schema, 1);
 
     const stores = await open(v1Schema);
     try {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { openStores } from '../../src/store/open-store.ts';
-import { migratePostgres, postgresMigrations } from '../../src/store/postgres/migrations.ts';
-import { createPgPool } from '../../src/store/postgres/pg-pool.ts';
+import { postgresMigrations } from '../../src/store/postgres/migrations.ts';
 import {
   adminClient,
   dropSchema,
   postgresUrl,
   probePostgres,
   skipUnlessCi,
+  schemaAtVersion,
   uniqueSchemaName,
 } from '../helpers/postgres-test-env.ts';
 import { assertUpgradedKeepsDevices, releaseStoreContract } from './release-store.contract.ts';
@@ -40,16 +40,7 @@ describe('PostgresReleaseStore', { skip: skipUnlessCi(unreachable) }, () => {
   it('upgrades a version-2 schema and keeps its devices', async () => {
     const v2Schema = uniqueSchemaName();
     otherSchemas.push(v2Schema);
-    const target = createPgPool(postgresUrl, v2Schema);
-    try {
-      await migratePostgres(target.pool, v2Schema, postgresMigrations.slice(0, 2));
-      await target.pool.query(
-        `INSERT INTO devices (id, serial, tags, owner, created_at) VALUES ('d-old', 'S-old', '{"site":"ber"}', 'ops', $1)`,
-        [new Date(1000)],
-      );
-    } finally {
-      await target.pool.end();
-    }
+    await schemaAtVersion(v2Schema, 2);
 
     const stores = await open(v2Schema);
     try {
