@@ -32,6 +32,7 @@ import { provisioningRoutes } from './api/routes/provisioning.ts';
 import { firmwareRoutes } from './api/routes/firmware.ts';
 import { openArtifactStore } from './ota/artifacts/artifact-store.ts';
 import { createReleaseService } from './ota/releases/release-service.ts';
+import { loadOrCreateUrlKey } from './ota/delivery/signed-urls.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 
 export interface ServerDeps {
@@ -159,6 +160,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     });
 
     const artifacts = await openArtifactStore(join(dataDir, 'artifacts'));
+    const urlKey = await loadOrCreateUrlKey(join(dataDir, 'ota', 'url-signing.key'));
     const deviceHttp = createDeviceHttpServer(
       {
         clock,
@@ -167,6 +169,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         credentials,
         downloads: {
           artifacts,
+          urlKey,
           limits: {
             maxConcurrent: config.ota.maxConcurrentDownloads,
             retryAfterS: config.ota.downloadRetryAfterS,
@@ -209,7 +212,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           pki,
           clock,
         }),
-        ...firmwareRoutes({ service: releaseService, releases: stores.releases }),
+        ...firmwareRoutes({
+          service: releaseService,
+          releases: stores.releases,
+          artifacts,
+          clock,
+          signing: { urlKey, baseUrl: () => deviceHttpUrl },
+        }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -139,6 +139,30 @@ describe('firmware downloads (device HTTPS)', () => {
     );
   });
 
+  it('serves a signed, unexpired URL without a client certificate, and refuses it tampered', async () => {
+    const response = await fetch(
+      `http://127.0.0.1:${fx.httpPort}/api/v1/firmware/artifacts/${sha256}/download-url`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ttlS: 600 }),
+      },
+    );
+    assert.equal(response.status, 200);
+    const { url: signed } = (await response.json()) as { url: string };
+    const out = join(dir, 'signed.bin');
+    const fetched = await curl(['-o', out, '-w', '%{http_code}', signed]);
+    assert.equal(fetched.stdout, '200');
+    assert.equal(
+      createHash('sha256')
+        .update(await readFile(out))
+        .digest('hex'),
+      sha256,
+    );
+    const tampered = signed.replace(/expires=(\d+)/, (_m, s: string) => `expires=${Number(s) + 1}`);
+    assert.equal((await curl(['-o', '/dev/null', '-w', '%{http_code}', tampered])).stdout, '401');
+  });
+
   it('answers 503 with Retry-After beyond the concurrent download limit', async () => {
     const certPem = await readFile(tls.cert, 'utf8');
     const keyPem = await readFile(tls.key, 'utf8');

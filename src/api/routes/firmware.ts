@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../infra/errors.ts';
 import { publishReleaseSchema, type ReleaseService } from '../../ota/releases/release-service.ts';
 import type { ReleaseStore } from '../../store/release-types.ts';
+import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
+import { signDownload } from '../../ota/delivery/signed-urls.ts';
+import type { Clock } from '../../infra/clock.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 export const releaseSchema = z.object({
@@ -25,9 +28,47 @@ export const storedArtifactSchema = z.object({ sha256: z.string(), size: z.numbe
 /** Until access control exists (a later issue) the API acts as one operator: `api`. */
 const ACTOR = 'api';
 
-export function firmwareRoutes(deps: { service: ReleaseService; releases: ReleaseStore }): ApiRoute[] {
+export interface FirmwareRouteDeps {
+  service: ReleaseService;
+  releases: ReleaseStore;
+  artifacts: ArtifactStore;
+  clock: Clock;
+  /** Signs download URLs for the device HTTPS API at `baseUrl()`. */
+  signing: { urlKey: Buffer; baseUrl: () => string };
+}
+
+export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
   const { service, releases } = deps;
   return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/firmware/artifacts/{sha256}/download-url',
+      operationId: 'signDownloadUrl',
+      summary: 'A signed, expiring download URL for an image (no client certificate needed until it expires)',
+      tag: 'firmware',
+      params: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+      body: z.strictObject({
+        ttlS: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 24 * 3600)
+          .default(3600),
+      }),
+      response: z.object({ url: z.string(), expiresAt: z.string() }),
+      errors: [400, 404],
+      handler: async ({ params, body }) => {
+        if ((await deps.artifacts.size(params.sha256)) === undefined) {
+          throw new NotFoundError(`no artifact ${params.sha256}`, params);
+        }
+        const expiresS = Math.floor(deps.clock.now() / 1000) + body.ttlS;
+        const sig = signDownload(deps.signing.urlKey, params.sha256, expiresS);
+        return {
+          url: `${deps.signing.baseUrl()}/device/v1/artifacts/${params.sha256}?expires=${expiresS}&sig=${sig}`,
+          expiresAt: new Date(expiresS * 1000).toISOString(),
+        };
+      },
+    }),
     defineRoute({
       method: 'PUT',
       path: '/api/v1/firmware/artifacts',

@@ -17,6 +17,7 @@ import type { Clock } from '../../infra/clock.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
 import type { CredentialChecks, ProvisioningHandlers } from '../types.ts';
 import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
+import { verifyDownload } from '../../ota/delivery/signed-urls.ts';
 import { createArtifactDownloadHandler, type DownloadLimits } from '../../ota/delivery/artifact-downloads.ts';
 import { deviceTlsOptions, type DeviceTlsMaterial } from '../tls-options.ts';
 
@@ -32,7 +33,7 @@ export interface DeviceHttpDeps {
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
-  downloads?: { artifacts: ArtifactStore; limits: DownloadLimits };
+  downloads?: { artifacts: ArtifactStore; limits: DownloadLimits; urlKey: Buffer };
 }
 
 const statusForRefusal: Record<ProvisionRefusalCode, number> = {
@@ -141,17 +142,31 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
   });
 
   if (deps.downloads) {
+    const urlKey = deps.downloads.urlKey;
     const downloads = createArtifactDownloadHandler({
       artifacts: deps.downloads.artifacts,
       limits: deps.downloads.limits,
       refusal: (request) => {
+        // A signed, unexpired URL stands in for the device certificate (CDNs, constrained clients).
+        const { expires, sig } = request.query;
+        if (expires !== undefined || sig !== undefined) {
+          const check = verifyDownload(
+            urlKey,
+            request.params.sha256,
+            expires ?? '',
+            sig ?? '',
+            deps.clock.now(),
+          );
+          return check.ok ? undefined : check.reason;
+        }
         const session = certificateSession(request.raw.socket as TLSSocket, (cn) => cn);
         if (typeof session === 'string') return session;
-        return session.kind === 'device' ? undefined : 'downloads need a device certificate';
+        return session.kind === 'device' ? undefined : 'downloads need a device certificate or a signed URL';
       },
     });
-    app.get<{ Params: { sha256: string } }>('/device/v1/artifacts/:sha256', (request, reply) =>
-      downloads.serve(request, reply),
+    app.get<{ Params: { sha256: string }; Querystring: { expires?: string; sig?: string } }>(
+      '/device/v1/artifacts/:sha256',
+      (request, reply) => downloads.serve(request, reply),
     );
   }
 

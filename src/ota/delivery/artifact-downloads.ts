@@ -19,6 +19,7 @@ export interface DownloadLimits {
 /** The parts of a Fastify request and reply the handler uses (any Fastify server flavour fits). */
 export interface DownloadRequest {
   params: { sha256: string };
+  query: { expires?: string; sig?: string };
   headers: IncomingHttpHeaders;
   raw: IncomingMessage;
 }
