@@ -33,6 +33,10 @@ import { firmwareRoutes } from './api/routes/firmware.ts';
 import { openArtifactStore } from './ota/artifacts/artifact-store.ts';
 import { createReleaseService } from './ota/releases/release-service.ts';
 import { loadOrCreateUrlKey } from './ota/delivery/signed-urls.ts';
+import { createDeploymentService } from './ota/deployments/deployment-service.ts';
+import { deploymentRoutes } from './api/routes/deployments.ts';
+import { UnavailableError } from './infra/errors.ts';
+import type { DeviceGateway } from './gateway/types.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 
 export interface ServerDeps {
@@ -125,17 +129,39 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         mqttUrl: () => mqttUrl,
       },
     });
+    // The deployment service pushes through the gateway, which hands it the statuses.
+    const started: { gateway?: DeviceGateway } = {};
+    const deployments = createDeploymentService({
+      store: stores.updates,
+      devices: store,
+      releases: stores.releases,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'deployments' }),
+      notify: (deviceId, notify) => {
+        if (!started.gateway) throw new UnavailableError('the MQTT gateway is not running');
+        return started.gateway.publishToDevice(deviceId, 'update/notify', notify, { retain: true });
+      },
+    });
+    const updates = {
+      status: (device: { deviceId: string }, status: Parameters<typeof deployments.applyStatus>[1]) =>
+        deployments.applyStatus(device.deviceId, status),
+      offer: (device: { deviceId: string }) => deployments.offerFor(device.deviceId),
+    };
     const gatewayTls = { caPem: pki.chainPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
     const gateway = await createEmbeddedBroker(
       {
         clock,
         logger: logger.child({ component: 'gateway' }),
-        handlers: { registry, provisioning, credentials },
+        handlers: { registry, provisioning, credentials, updates },
         metrics: createGatewayMetrics(metricsRegistry),
       },
       { host: config.mqtt.host, port: config.mqtt.port, tls: gatewayTls },
     );
     await gateway.start();
+    started.gateway = gateway;
+    const restored = await deployments.restoreOffers();
+    if (restored > 0) logger.info({ devices: restored }, 'restored retained update offers');
     stopping.push(() => gateway.stop());
     mqttUrl = `mqtts://${config.mqtt.publicHost}:${gateway.port()}`;
 
@@ -167,6 +193,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         logger,
         provisioning,
         credentials,
+        updates,
         downloads: {
           artifacts,
           urlKey,
@@ -219,6 +246,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           clock,
           signing: { urlKey, baseUrl: () => deviceHttpUrl },
         }),
+        ...deploymentRoutes({ service: deployments }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -1,4 +1,4 @@
-/** `flotilla firmware publish|list`: upload images and publish releases. */
+/** `flotilla firmware publish|list`: upload images and publish releases (deployments: firmware-deploy-command.ts). */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { createProgressBar } from './progress.ts';
 import { printTable } from './output.ts';
 import { registerFirmwareDiffCommand } from './firmware-diff.ts';
+import { registerDeploymentCommands } from './firmware-deploy-command.ts';
 
 interface PublishFlags {
   version: string;
@@ -53,6 +54,7 @@ async function upload(
 export function registerFirmwareCommand(program: Command): Command {
   const firmware = program.command('firmware').description('Firmware images, releases and delta patches');
   registerFirmwareDiffCommand(firmware);
+  registerDeploymentCommands(firmware);
   firmware
     .command('publish')
     .description('Upload an image and publish it as a release for a hardware model')

@@ -98,3 +98,33 @@ export const updateStatusSchema = z
     path: ['reason'],
   });
 export type UpdateStatus = z.infer<typeof updateStatusSchema>;
+
+/**
+ * What the server did with a status (the body of `POST /device/v1/update/status`, 202 or 409).
+ * `applied`: recorded. `duplicate`: seq not above the last one (a replay; nothing to do).
+ * `ignored`: the assignment already ended (success, failed, rolled-back). Refusals (409):
+ * `not_assigned` (no such assignment for this device), `cancelled` (the offer was withdrawn:
+ * stop), `version_mismatch` (the version is not the one the assignment installs).
+ */
+export const updateStatusOutcomes = [
+  'applied',
+  'duplicate',
+  'ignored',
+  'not_assigned',
+  'cancelled',
+  'version_mismatch',
+] as const;
+export type UpdateStatusOutcome = (typeof updateStatusOutcomes)[number];
+
+/** Outcomes that refuse the status: the device should drop the assignment and re-read its offer. */
+export const refusedStatusOutcomes: readonly UpdateStatusOutcome[] = [
+  'not_assigned',
+  'cancelled',
+  'version_mismatch',
+];
+
+export const updateStatusResponseSchema = z.strictObject({
+  outcome: z.enum(updateStatusOutcomes),
+  message: z.string(),
+});
+export type UpdateStatusResponse = z.infer<typeof updateStatusResponseSchema>;

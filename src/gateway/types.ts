@@ -5,6 +5,8 @@
  */
 import type { RegistryMessage, Rejected } from '../contracts/device-messages.ts';
 import type { ProvisionResponse, RenewRequest } from '../contracts/provisioning-messages.ts';
+import type { CloudToDeviceSuffix } from '../contracts/topics.ts';
+import type { UpdateStatus, UpdateStatusResponse } from '../contracts/update-messages.ts';
 import type { ClaimIdentity, DeviceIdentity, SessionIdentity } from './session-identity.ts';
 
 /**
@@ -32,6 +34,11 @@ export interface ProvisioningHandlers {
   ): Promise<ProvisionResponse>;
 }
 
+/** Firmware update statuses (`update/status`), the same handler as `POST /device/v1/update/status`. */
+export interface UpdateStatusHandler {
+  status(device: DeviceIdentity, status: UpdateStatus): Promise<UpdateStatusResponse>;
+}
+
 /** Credential checks at connect time. */
 export interface CredentialChecks {
   /** Why this identity may not connect (revoked device or certificate), or undefined. */
@@ -44,6 +51,7 @@ export interface GatewayHandlers {
   registry: DeviceEventHandlers;
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
+  updates: UpdateStatusHandler;
 }
 
 export interface DeviceGateway {
@@ -55,6 +63,16 @@ export interface DeviceGateway {
   connectedDevices(): number;
   /** Tells a device why one of its messages was refused. */
   sendRejected(deviceId: string, rejected: Rejected): Promise<void>;
+  /**
+   * Publishes a cloud → device message (QoS 1). `retain`: the broker keeps it for the topic, so
+   * a device subscribing later (after a reconnect) receives the latest one.
+   */
+  publishToDevice(
+    deviceId: string,
+    suffix: CloudToDeviceSuffix,
+    payload: unknown,
+    options: { retain: boolean },
+  ): Promise<void>;
   /** Closes the device's live session, if any (revocation). Returns whether one was closed. */
   disconnectDevice(deviceId: string): boolean;
 }

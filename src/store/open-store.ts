@@ -4,6 +4,7 @@ import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
 import { openSqliteStores } from './sqlite/open-sqlite-stores.ts';
 import type { DeviceStore } from './types.ts';
+import type { UpdateStore } from './update-types.ts';
 
 export type StoreOptions =
   { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema: string };
@@ -16,6 +17,7 @@ export interface Stores {
   devices: DeviceStore;
   provisioning: ProvisioningStore;
   releases: ReleaseStore;
+  updates: UpdateStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

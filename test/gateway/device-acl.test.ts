@@ -43,4 +43,17 @@ describe('device topic ACL', () => {
       assert.equal(authorizeDeviceSubscribe('dev-1', filter), false, filter);
     }
   });
+
+  it('lets a device publish only its own update status and subscribe only to its own update offers', () => {
+    assert.deepEqual(authorizeDevicePublish('dev-1', 'fl/d/dev-1/update/status'), {
+      kind: 'accept',
+      suffix: 'update/status',
+    });
+    assert.equal(authorizeDevicePublish('dev-1', 'fl/d/dev-2/update/status').kind, 'deny');
+    assert.equal(authorizeDevicePublish('dev-1', 'fl/d/dev-1/update/notify').kind, 'deny');
+    assert.equal(authorizeDeviceSubscribe('dev-1', 'fl/d/dev-1/update/notify'), true);
+    for (const filter of ['fl/d/dev-2/update/notify', 'fl/d/dev-1/update/status', 'fl/d/+/update/notify']) {
+      assert.equal(authorizeDeviceSubscribe('dev-1', filter), false, filter);
+    }
+  });
 });

@@ -40,4 +40,27 @@ describe('device payload decoding', () => {
       }
     }
   });
+
+  it('decodes an update status and refuses one whose reason does not match its state', () => {
+    const status = {
+      deploymentId: 'dep-1',
+      version: '2.4.1',
+      state: 'failed',
+      seq: 3,
+      reason: 'hash_mismatch',
+    };
+    const ok = decodeDeviceMessage('update/status', Buffer.from(JSON.stringify(status)));
+    assert.deepEqual(ok.ok && ok.message, { suffix: 'update/status', payload: status });
+    const noReason = decodeDeviceMessage(
+      'update/status',
+      Buffer.from(JSON.stringify({ ...status, reason: undefined })),
+    );
+    assert.equal(noReason.ok, false);
+    assert.match(!noReason.ok ? noReason.message : '', /reason/);
+    const extra = decodeDeviceMessage(
+      'update/status',
+      Buffer.from(JSON.stringify({ ...status, sha256: 'x' })),
+    );
+    assert.equal(extra.ok, false);
+  });
 });

@@ -47,11 +47,14 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'audit_log',
         'batches',
         'certificates',
+        'deployments',
         'device_tokens',
         'devices',
         'expected_devices',
         'releases',
         'schema_migrations',
+        'update_executions',
+        'update_history',
       ],
     );
   });

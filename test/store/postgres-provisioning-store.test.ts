@@ -44,7 +44,8 @@ describe('PostgresProvisioningStore', { skip: skipUnlessCi(unreachable) }, () =>
   // One schema per suite; each test starts from emptied tables (migrations ran once).
   const emptyTables = async () => {
     const tables = provisioningTables.map((table) => `"${schema}".${table}`).join(', ');
-    await admin?.query(`TRUNCATE ${tables} RESTART IDENTITY`);
+    // CASCADE: the update tables refer to devices (and are empty here).
+    await admin?.query(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`);
   };
   provisioningStoreContract(async () => {
     const stores = await open();

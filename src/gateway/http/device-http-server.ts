@@ -4,7 +4,10 @@
  *
  *   POST /device/v1/provision          claim certificate   ProvisionRequest → ProvisionResponse
  *   POST /device/v1/certificate/renew  device certificate  RenewRequest     → ProvisionResponse
+ *   GET  /device/v1/update             device certificate  → UpdateNotify (strong ETag, 304)
+ *   POST /device/v1/update/status      device certificate  UpdateStatus → 202 | 409 UpdateStatusResponse
  */
+import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -15,7 +18,13 @@ import {
 } from '../../contracts/provisioning-messages.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
-import type { CredentialChecks, ProvisioningHandlers } from '../types.ts';
+import type { CredentialChecks, ProvisioningHandlers, UpdateStatusHandler } from '../types.ts';
+import {
+  refusedStatusOutcomes,
+  updateStatusSchema,
+  type UpdateNotify,
+} from '../../contracts/update-messages.ts';
+import type { DeviceIdentity } from '../session-identity.ts';
 import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
 import { verifyDownload } from '../../ota/delivery/signed-urls.ts';
 import { createArtifactDownloadHandler, type DownloadLimits } from '../../ota/delivery/artifact-downloads.ts';
@@ -32,6 +41,8 @@ export interface DeviceHttpDeps {
   logger: Logger;
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
+  /** Firmware update offers (pull) and statuses; the same service as over MQTT. */
+  updates: UpdateStatusHandler & { offer(device: DeviceIdentity): Promise<UpdateNotify> };
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
   downloads?: { artifacts: ArtifactStore; limits: DownloadLimits; urlKey: Buffer };
 }
@@ -139,6 +150,51 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
       source: request.ip,
     });
     return reply.status(statusOf(response)).send(response);
+  });
+
+  /** The device a request's certificate stands for, or the refusal already sent. */
+  function deviceOf(request: FastifyRequest, reply: FastifyReply): DeviceIdentity | FastifyReply {
+    const session = sessionOf(request, (cn) => cn);
+    if (typeof session === 'string') return refuse(reply, 401, 'revoked', session);
+    if (session.kind !== 'device')
+      return refuse(reply, 403, 'wrong_batch', 'this needs a device certificate');
+    return session.device;
+  }
+
+  app.get('/device/v1/update', async (request, reply) => {
+    const device = deviceOf(request, reply);
+    if (!('deviceId' in device)) return device;
+    const body = JSON.stringify(await deps.updates.offer(device));
+    // Strong validator of the exact bytes (RFC 9110 8.8.3): polling devices get 304 until the offer changes.
+    const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
+    void reply.header('etag', etag).header('cache-control', 'no-cache');
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim() === etag))
+      return reply.status(304).send();
+    return reply.type('application/json').send(body);
+  });
+
+  app.post('/device/v1/update/status', async (request, reply) => {
+    const device = deviceOf(request, reply);
+    if (!('deviceId' in device)) return device;
+    let json: unknown;
+    try {
+      json = JSON.parse((request.body as Buffer).toString('utf8'));
+    } catch {
+      return refuse(reply, 400, 'malformed_request', 'request is not JSON');
+    }
+    const parsed = updateStatusSchema.safeParse(json);
+    if (!parsed.success)
+      return refuse(
+        reply,
+        400,
+        'malformed_request',
+        parsed.error.issues
+          .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+          .join('; '),
+      );
+    const response = await deps.updates.status(device, parsed.data);
+    return reply.status(refusedStatusOutcomes.includes(response.outcome) ? 409 : 202).send(response);
   });
 
   if (deps.downloads) {

@@ -187,6 +187,12 @@ export async function createEmbeddedBroker(
       });
       return publishJson(deviceTopic(device.deviceId, 'certificate/issued'), response);
     }
+    if (message.suffix === 'update/status') {
+      // Refused statuses are acknowledged too (a resend would be refused again); the handler
+      // re-sends the device its current offer.
+      await handlers.updates.status(device, message.payload);
+      return;
+    }
     return handlers.registry.message(device, message, clock.now());
   }
 
@@ -197,7 +203,7 @@ export async function createEmbeddedBroker(
     );
   }
 
-  function publishJson(topic: string, body: unknown): Promise<void> {
+  function publishJson(topic: string, body: unknown, retain = false): Promise<void> {
     return new Promise((resolve, reject) => {
       broker.publish(
         {
@@ -205,7 +211,7 @@ export async function createEmbeddedBroker(
           topic,
           payload: Buffer.from(JSON.stringify(body)),
           qos: 1,
-          retain: false,
+          retain,
           dup: false,
         },
         (err) => (err ? reject(err) : resolve()),
@@ -275,6 +281,8 @@ export async function createEmbeddedBroker(
     port: () => (server.address() as AddressInfo).port,
     connectedDevices: () => sessions.size,
     sendRejected: (deviceId, rejected) => publishJson(deviceTopic(deviceId, 'rejected'), rejected),
+    publishToDevice: (deviceId, suffix, payload, { retain }) =>
+      publishJson(deviceTopic(deviceId, suffix), payload, retain),
     disconnectDevice(deviceId) {
       const client = sessions.get(deviceId);
       client?.close();

@@ -118,6 +118,57 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'deployments',
+    sql: `
+      CREATE TABLE deployments (
+        id text COLLATE "C" NOT NULL CONSTRAINT deployments_pkey PRIMARY KEY,
+        hardware_model text COLLATE "C" NOT NULL,
+        version text COLLATE "C" NOT NULL,
+        target text NOT NULL,
+        install_now boolean NOT NULL,
+        force boolean NOT NULL,
+        source text NOT NULL,
+        created_at timestamptz NOT NULL,
+        created_by text NOT NULL,
+        cancelled_at timestamptz,
+        FOREIGN KEY (hardware_model, version) REFERENCES releases (hardware_model, version)
+      );
+      CREATE TABLE update_executions (
+        device_id text COLLATE "C" NOT NULL REFERENCES devices (id),
+        deployment_id text COLLATE "C" NOT NULL REFERENCES deployments (id),
+        state text NOT NULL CHECK (state IN ('offered', 'downloading', 'downloaded', 'installing',
+          'rebooting', 'verifying', 'success', 'failed', 'rolled-back', 'cancelled')),
+        progress double precision,
+        reason text,
+        detail text,
+        delta boolean,
+        bytes bigint,
+        last_seq bigint,
+        offered_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        CONSTRAINT update_executions_pkey PRIMARY KEY (device_id, deployment_id)
+      );
+      -- One active execution per device: the database refuses a second even under a race.
+      CREATE UNIQUE INDEX update_executions_active_key ON update_executions (device_id)
+        WHERE finished_at IS NULL;
+      CREATE INDEX update_executions_deployment_idx ON update_executions (deployment_id, device_id);
+      CREATE TABLE update_history (
+        id bigserial NOT NULL CONSTRAINT update_history_pkey PRIMARY KEY,
+        device_id text COLLATE "C" NOT NULL,
+        deployment_id text COLLATE "C" NOT NULL,
+        at timestamptz NOT NULL,
+        state text NOT NULL,
+        seq bigint,
+        reason text,
+        detail text,
+        FOREIGN KEY (device_id, deployment_id) REFERENCES update_executions (device_id, deployment_id)
+      );
+      CREATE INDEX update_history_device_idx ON update_history (device_id, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -6,6 +6,7 @@ import { PgSession } from './pg-session.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
+import { PostgresUpdateStore } from './postgres-update-store.ts';
 
 export interface PostgresStoreOptions {
   /** e.g. postgres://user@127.0.0.1:5432/flotilla */
@@ -28,6 +29,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     devices: new PostgresDeviceStore(session),
     provisioning: new PostgresProvisioningStore(session),
     releases: new PostgresReleaseStore(session),
+    updates: new PostgresUpdateStore(session),
     close: () => session.close(),
   };
 }

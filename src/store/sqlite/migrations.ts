@@ -115,6 +115,57 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'deployments',
+    sql: `
+      CREATE TABLE deployments (
+        id TEXT NOT NULL PRIMARY KEY,
+        hardware_model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        target TEXT NOT NULL,
+        install_now INTEGER NOT NULL CHECK (install_now IN (0, 1)),
+        force INTEGER NOT NULL CHECK (force IN (0, 1)),
+        source TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        cancelled_at INTEGER,
+        FOREIGN KEY (hardware_model, version) REFERENCES releases (hardware_model, version)
+      ) STRICT;
+      CREATE TABLE update_executions (
+        device_id TEXT NOT NULL REFERENCES devices (id),
+        deployment_id TEXT NOT NULL REFERENCES deployments (id),
+        state TEXT NOT NULL CHECK (state IN ('offered', 'downloading', 'downloaded', 'installing',
+          'rebooting', 'verifying', 'success', 'failed', 'rolled-back', 'cancelled')),
+        progress REAL,
+        reason TEXT,
+        detail TEXT,
+        delta INTEGER CHECK (delta IN (0, 1)),
+        bytes INTEGER,
+        last_seq INTEGER,
+        offered_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        PRIMARY KEY (device_id, deployment_id)
+      ) STRICT;
+      -- One active execution per device: the database refuses a second even under a race.
+      CREATE UNIQUE INDEX update_executions_active_key ON update_executions (device_id)
+        WHERE finished_at IS NULL;
+      CREATE INDEX update_executions_deployment_idx ON update_executions (deployment_id, device_id);
+      CREATE TABLE update_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        seq INTEGER,
+        reason TEXT,
+        detail TEXT,
+        FOREIGN KEY (device_id, deployment_id) REFERENCES update_executions (device_id, deployment_id)
+      ) STRICT;
+      CREATE INDEX update_history_device_idx ON update_history (device_id, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -6,6 +6,7 @@ import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
+import { SqliteUpdateStore } from './sqlite-update-store.ts';
 
 /** Opens the file (creating it and its directory), migrates it and returns the stores. */
 export async function openSqliteStores(file: string): Promise<Stores> {
@@ -22,6 +23,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     devices,
     provisioning: new SqliteProvisioningStore(db),
     releases: new SqliteReleaseStore(db),
+    updates: new SqliteUpdateStore(db),
     close: () => devices.close(),
   };
 }
