@@ -33,7 +33,7 @@ describe('PostgresReleaseStore', { skip: skipUnlessCi(unreachable) }, () => {
   // One schema per suite; each test starts from an emptied table (migrations ran once).
   releaseStoreContract(async () => {
     const stores = await open();
-    await admin?.query(`TRUNCATE "${schema}".releases`);
+    await admin?.query(`TRUNCATE "${schema}".release_deltas, "${schema}".releases`);
     return stores;
   });
 
