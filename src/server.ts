@@ -37,6 +37,11 @@ import { createDeploymentService } from './ota/deployments/deployment-service.ts
 import { deploymentRoutes } from './api/routes/deployments.ts';
 import { UnavailableError } from './infra/errors.ts';
 import type { DeviceGateway } from './gateway/types.ts';
+import { createDeltaBuilder } from './ota/delta/delta-builder.ts';
+import { openUpdateRepository } from './ota/metadata/update-repository.ts';
+import { startMetadataRefresher } from './ota/metadata/metadata-refresher.ts';
+import { loadOrCreateMinisignKey } from './ota/metadata/server-keys.ts';
+import { parsePublicKey } from './signing/minisign.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 
 export interface ServerDeps {
@@ -187,6 +192,29 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
 
     const artifacts = await openArtifactStore(join(dataDir, 'artifacts'));
     const urlKey = await loadOrCreateUrlKey(join(dataDir, 'ota', 'url-signing.key'));
+    const otaLogger = logger.child({ component: 'ota' });
+    const repository = await openUpdateRepository(dataDir, {
+      clock,
+      logger: otaLogger,
+      audit: stores.provisioning,
+    });
+    const refresher = startMetadataRefresher({
+      timers,
+      logger: otaLogger,
+      refresh: () => repository.refreshExpiring(),
+    });
+    stopping.push(() => refresher.stop());
+    const deltas = createDeltaBuilder({
+      artifacts,
+      releases: stores.releases,
+      devices: store,
+      repository,
+      audit: stores.provisioning,
+      clock,
+      logger: otaLogger,
+      workDir: join(dataDir, 'ota', 'delta-work'),
+    });
+    stopping.push(() => deltas.drain());
     const deviceHttp = createDeviceHttpServer(
       {
         clock,
@@ -197,6 +225,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         downloads: {
           artifacts,
           urlKey,
+          repository,
           limits: {
             maxConcurrent: config.ota.maxConcurrentDownloads,
             retryAfterS: config.ota.downloadRetryAfterS,
@@ -213,8 +242,14 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       releases: stores.releases,
       audit: stores.provisioning,
       clock,
-      logger: logger.child({ component: 'ota' }),
+      logger: otaLogger,
       maxArtifactBytes: config.ota.maxArtifactBytes,
+      signing: {
+        serverKey: await loadOrCreateMinisignKey(join(dataDir, 'tuf', 'keys')),
+        trustedKeys: config.ota.minisignPublicKeys.map((key) => parsePublicKey(key)),
+      },
+      repository,
+      deltas,
     });
 
     createFleetMetrics(metricsRegistry, store);
@@ -242,6 +277,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...firmwareRoutes({
           service: releaseService,
           releases: stores.releases,
+          deltas,
           artifacts,
           clock,
           signing: { urlKey, baseUrl: () => deviceHttpUrl },

@@ -1,6 +1,6 @@
 /** `flotilla firmware publish|list`: upload images and publish releases (deployments: firmware-deploy-command.ts). */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Command } from 'commander';
@@ -19,6 +19,7 @@ interface PublishFlags {
   minVersion?: string;
   mandatory: boolean;
   notes?: string;
+  signature?: string;
   server: string;
   json: boolean;
 }
@@ -51,6 +52,14 @@ async function upload(
   return artifact;
 }
 
+/** `2.4.0 (12345 B), 2.3.0 skipped` — ready patches with their size, others with their status. */
+function deltaSummary(deltas: z.output<typeof releaseSchema>['deltas']): string {
+  const parts = deltas.map((d) =>
+    d.status === 'ready' ? `${d.baseVersion} (${d.patchSize ?? 0} B)` : `${d.baseVersion} ${d.status}`,
+  );
+  return parts.join(', ') || '-';
+}
+
 export function registerFirmwareCommand(program: Command): Command {
   const firmware = program.command('firmware').description('Firmware images, releases and delta patches');
   registerFirmwareDiffCommand(firmware);
@@ -74,6 +83,10 @@ export function registerFirmwareCommand(program: Command): Command {
     )
     .option('--mandatory', 'devices install it without waiting for a rollout', false)
     .option('--notes <text>', 'release notes')
+    .option(
+      '--signature <file.minisig>',
+      'your detached minisign signature of the image (else the server signs it with its own key)',
+    )
     .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
     .option('--json', 'print the release as JSON for scripts', false)
     .addHelpText(
@@ -82,6 +95,7 @@ export function registerFirmwareCommand(program: Command): Command {
     )
     .action(async (file: string, flags: PublishFlags) => {
       const client = new ApiClient(flags.server);
+      const signature = flags.signature === undefined ? undefined : await readFile(flags.signature, 'utf8');
       const artifact = await upload(client, file, flags.json || !process.stderr.isTTY);
       const release = await client.post('/api/v1/firmware/releases', releaseSchema, {
         version: flags.version,
@@ -92,11 +106,14 @@ export function registerFirmwareCommand(program: Command): Command {
         minVersion: flags.minVersion ?? null,
         mandatory: flags.mandatory,
         notes: flags.notes ?? '',
+        ...(signature === undefined ? {} : { signature }),
       });
       process.stdout.write(
         flags.json
           ? `${JSON.stringify(release)}\n`
-          : `published ${release.id} (${release.size} bytes, sha256 ${release.sha256})\n`,
+          : `published ${release.id} (${release.size} bytes, sha256 ${release.sha256}, ` +
+              `${signature === undefined ? 'signed by the server' : 'your signature verified'}); ` +
+              'delta patches are built in the background (`flotilla firmware list`)\n',
       );
     });
   firmware
@@ -116,13 +133,15 @@ export function registerFirmwareCommand(program: Command): Command {
         return;
       }
       printTable(
-        ['RELEASE', 'REVISIONS', 'SIZE', 'SECURITY', 'MANDATORY', 'SHA256'],
+        ['RELEASE', 'REVISIONS', 'SIZE', 'SECURITY', 'MANDATORY', 'MINISIG', 'DELTAS FROM', 'SHA256'],
         items.map((r) => [
           r.id,
           r.hardwareRevisions.join(',') || '*',
           String(r.size),
           r.security ? `min ${r.minVersion ?? '-'}` : '-',
           r.mandatory ? 'yes' : '-',
+          r.minisig ? 'yes' : '-',
+          deltaSummary(r.deltas),
           r.sha256.slice(0, 16),
         ]),
       );

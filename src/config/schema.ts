@@ -48,6 +48,8 @@ export const serverConfigSchema = z.strictObject({
       maxConcurrentDownloads: z.number().int().min(1).default(200),
       /** What a refused download is told to wait, in seconds. */
       downloadRetryAfterS: z.number().int().min(1).default(30),
+      /** minisign public keys (bare base64 lines) an operator's uploaded image signature may use. */
+      minisignPublicKeys: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   store: z

@@ -3,7 +3,7 @@
  * revision filter of listReleases. Nothing here does I/O.
  */
 import semver from 'semver';
-import { ConflictError, ValidationError } from '../infra/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../infra/errors.ts';
 import type { NewRelease, Release, ReleaseFilter } from './release-types.ts';
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
@@ -17,6 +17,12 @@ export function releaseId(hardwareModel: string, version: string): string {
 export function releaseConflict(release: NewRelease): ConflictError {
   const id = releaseId(release.hardwareModel, release.version);
   return new ConflictError(`release ${id} already exists`, { id });
+}
+
+/** The NotFoundError for a release that does not exist. */
+export function missingRelease(hardwareModel: string, version: string): NotFoundError {
+  const id = releaseId(hardwareModel, version);
+  return new NotFoundError(`release ${id} not found`, { id });
 }
 
 /** ValidationError naming the first invalid field; nothing is written before this passes. */

@@ -37,10 +37,36 @@ export interface ReleaseFilter {
   hardwareRevision?: string;
 }
 
+/** How building one delta patch ended. */
+export type DeltaStatus = 'ready' | 'skipped' | 'failed';
+
+/** A BSDIFF40 patch from an older release's image (`baseVersion`) to a release's image. */
+export interface ReleaseDelta {
+  hardwareModel: string;
+  /** The release the patch produces. */
+  version: string;
+  baseVersion: string;
+  baseSha256: string;
+  status: DeltaStatus;
+  /** Present when `ready`: the patch in the artifact store. */
+  patchSha256: string | null;
+  /** bytes; present when built (also for `skipped`, which records why). */
+  patchSize: number | null;
+  /** Why it was skipped or failed. */
+  reason: string | null;
+  createdAt: string;
+}
+
+export type NewReleaseDelta = Omit<ReleaseDelta, 'createdAt'>;
+
 export interface ReleaseStore {
   /** ConflictError when the model already has this version (versions are immutable once published). */
   createRelease(release: NewRelease, atMs: number): Promise<Release>;
   getRelease(hardwareModel: string, version: string): Promise<Release | undefined>;
   /** Newest first by semver precedence (not by time). */
   listReleases(filter: ReleaseFilter): Promise<Release[]>;
+  /** Records a delta build, replacing an earlier record for the same base. NotFoundError without the release. */
+  recordDelta(delta: NewReleaseDelta, atMs: number): Promise<ReleaseDelta>;
+  /** A release's deltas, newest base version first. */
+  listDeltas(hardwareModel: string, version: string): Promise<ReleaseDelta[]>;
 }

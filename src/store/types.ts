@@ -76,6 +76,8 @@ export interface DeviceStore {
   applyReportedState(deviceId: string, state: ReportedState, atMs: number): Promise<boolean>;
   /** At start-up: nobody is connected to a broker that just started. Returns how many changed. */
   markAllOffline(atMs: number): Promise<number>;
+  /** Firmware versions devices of `hardwareModel` report, with how many devices run each. */
+  installedVersions(hardwareModel: string): Promise<Map<string, number>>;
 
   close(): Promise<void>;
 }

@@ -175,6 +175,25 @@ function registerContract(makeStore: StoreFactory): void {
     });
   });
 
+  describe('installedVersions', () => {
+    it('counts devices per firmware version of one model, ignoring unknown versions', async () => {
+      await create('a', { model: 'm1', firmware: '1.0.0' });
+      await create('b', { model: 'm1', firmware: '1.0.0' });
+      await create('c', { model: 'm1', firmware: '1.1.0' });
+      await create('d', { model: 'm1' });
+      await create('e', { model: 'm2', firmware: '1.0.0' });
+      const versions = await store.installedVersions('m1');
+      assert.deepEqual(
+        [...versions].sort(([a], [b]) => (a < b ? -1 : 1)),
+        [
+          ['1.0.0', 2],
+          ['1.1.0', 1],
+        ],
+      );
+      assert.equal((await store.installedVersions('none')).size, 0);
+    });
+  });
+
   describe('fleetSummary', () => {
     it('counts all and online devices', async () => {
       assert.deepEqual(await store.fleetSummary(), { total: 0, online: 0 });

@@ -51,6 +51,7 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'device_tokens',
         'devices',
         'expected_devices',
+        'release_deltas',
         'releases',
         'schema_migrations',
         'update_executions',

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ConflictError, ValidationError } from '../../src/infra/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/infra/errors.ts';
 import type { Stores } from '../../src/store/open-store.ts';
-import type { NewRelease, ReleaseStore } from '../../src/store/release-types.ts';
+import type { NewRelease, NewReleaseDelta, ReleaseStore } from '../../src/store/release-types.ts';
 import { iso, t0 } from './provisioning-fixtures.ts';
 import type { StoresFactory } from './provisioning-store.contract.ts';
 
@@ -50,6 +50,49 @@ export function releaseStoreContract(makeStores: StoresFactory): void {
       await stores.close();
     });
     const releases = () => stores.releases;
+
+    const delta = (overrides: Partial<NewReleaseDelta> = {}): NewReleaseDelta => ({
+      hardwareModel: 'sensor-x',
+      version: '2.4.1',
+      baseVersion: '2.4.0',
+      baseSha256: 'cd'.repeat(32),
+      status: 'ready',
+      patchSha256: 'ef'.repeat(32),
+      patchSize: 5 * 2 ** 30,
+      reason: null,
+      ...overrides,
+    });
+
+    it('records deltas, replaces a rebuilt one and lists newest base first', async () => {
+      await releases().createRelease(newRelease(), t0);
+      const first = await releases().recordDelta(
+        delta({ status: 'failed', patchSha256: null, patchSize: null, reason: 'boom' }),
+        t0,
+      );
+      assert.deepEqual(first, {
+        ...delta({ status: 'failed', patchSha256: null, patchSize: null, reason: 'boom' }),
+        createdAt: iso(t0),
+      });
+      await releases().recordDelta(delta(), t0 + 1);
+      await releases().recordDelta(
+        delta({ baseVersion: '2.10.0', status: 'skipped', patchSha256: null, reason: 'too big' }),
+        t0 + 2,
+      );
+      const listed = await releases().listDeltas('sensor-x', '2.4.1');
+      assert.deepEqual(
+        listed.map((d) => [d.baseVersion, d.status, d.patchSize]),
+        [
+          ['2.10.0', 'skipped', 5 * 2 ** 30],
+          ['2.4.0', 'ready', 5 * 2 ** 30],
+        ],
+      );
+      assert.deepEqual(listed[1], { ...delta(), createdAt: iso(t0 + 1) });
+      assert.deepEqual(await releases().listDeltas('sensor-x', '9.9.9'), []);
+    });
+
+    it('refuses a delta for a release that does not exist', async () => {
+      await assert.rejects(releases().recordDelta(delta(), t0), NotFoundError);
+    });
 
     it('stores a release and reads it back by model and version', async () => {
       const input = newRelease({ security: true, minVersion: '2.0.0', mandatory: true });

@@ -2,11 +2,22 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../infra/errors.ts';
 import { publishReleaseSchema, type ReleaseService } from '../../ota/releases/release-service.ts';
-import type { ReleaseStore } from '../../store/release-types.ts';
+import type { Release, ReleaseStore } from '../../store/release-types.ts';
+import type { DeltaBuilder } from '../../ota/delta/delta-builder.ts';
 import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
 import { signDownload } from '../../ota/delivery/signed-urls.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
+
+export const releaseDeltaSchema = z.object({
+  baseVersion: z.string(),
+  baseSha256: z.string(),
+  status: z.enum(['ready', 'skipped', 'failed']),
+  patchSha256: z.string().nullable(),
+  patchSize: z.number().int().nullable(),
+  reason: z.string().nullable(),
+  createdAt: z.string(),
+});
 
 export const releaseSchema = z.object({
   id: z.string(),
@@ -21,6 +32,9 @@ export const releaseSchema = z.object({
   notes: z.string(),
   createdAt: z.string(),
   createdBy: z.string(),
+  /** Whether a minisign signature of the image is stored (served at /device/v1/artifacts/{sha256}/minisig). */
+  minisig: z.boolean(),
+  deltas: z.array(releaseDeltaSchema),
 });
 
 export const storedArtifactSchema = z.object({ sha256: z.string(), size: z.number().int() });
@@ -31,14 +45,37 @@ const ACTOR = 'api';
 export interface FirmwareRouteDeps {
   service: ReleaseService;
   releases: ReleaseStore;
+  deltas: Pick<DeltaBuilder, 'schedule'>;
   artifacts: ArtifactStore;
   clock: Clock;
   /** Signs download URLs for the device HTTPS API at `baseUrl()`. */
   signing: { urlKey: Buffer; baseUrl: () => string };
 }
 
+const releaseParams = z.strictObject({ model: z.string().min(1), version: z.string().min(1) });
+
 export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
   const { service, releases } = deps;
+
+  /** A release with its signature presence and deltas, as the API shows it. */
+  async function describe(release: Release): Promise<z.infer<typeof releaseSchema>> {
+    const [minisig, deltas] = await Promise.all([
+      deps.artifacts.readSignature(release.sha256),
+      releases.listDeltas(release.hardwareModel, release.version),
+    ]);
+    return {
+      ...release,
+      minisig: minisig !== undefined,
+      deltas: deltas.map(({ hardwareModel: _model, version: _version, ...delta }) => delta),
+    };
+  }
+
+  async function requireRelease(params: { model: string; version: string }): Promise<Release> {
+    const release = await releases.getRelease(params.model, params.version);
+    if (!release) throw new NotFoundError(`release ${params.model}@${params.version} not found`, params);
+    return release;
+  }
+
   return [
     defineRoute({
       method: 'POST',
@@ -108,8 +145,8 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       body: publishReleaseSchema,
       response: releaseSchema,
       status: 201,
-      errors: [400, 409],
-      handler: ({ body, source }) => service.publish(body, { actor: ACTOR, source }),
+      errors: [400, 409, 422],
+      handler: async ({ body, source }) => describe(await service.publish(body, { actor: ACTOR, source })),
     }),
     defineRoute({
       method: 'GET',
@@ -120,9 +157,13 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       query: z.strictObject({ model: z.string().min(1).optional(), revision: z.string().min(1).optional() }),
       response: z.object({ items: z.array(releaseSchema) }),
       errors: [400],
-      handler: async ({ query }) => ({
-        items: await releases.listReleases({ hardwareModel: query.model, hardwareRevision: query.revision }),
-      }),
+      handler: async ({ query }) => {
+        const items = await releases.listReleases({
+          hardwareModel: query.model,
+          hardwareRevision: query.revision,
+        });
+        return { items: await Promise.all(items.map(describe)) };
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -130,13 +171,39 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'getRelease',
       summary: 'One release',
       tag: 'firmware',
-      params: z.strictObject({ model: z.string().min(1), version: z.string().min(1) }),
+      params: releaseParams,
       response: releaseSchema,
       errors: [404],
-      handler: async ({ params }) => {
-        const release = await releases.getRelease(params.model, params.version);
-        if (!release) throw new NotFoundError(`release ${params.model}@${params.version} not found`, params);
-        return release;
+      handler: async ({ params }) => describe(await requireRelease(params)),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/firmware/releases/{model}/{version}/deltas',
+      operationId: 'listReleaseDeltas',
+      summary: "A release's delta patches (ready, skipped as too large, or failed), newest base first",
+      tag: 'firmware',
+      params: releaseParams,
+      response: z.object({ items: z.array(releaseDeltaSchema) }),
+      errors: [404],
+      handler: async ({ params }) => ({ items: (await describe(await requireRelease(params))).deltas }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/firmware/releases/{model}/{version}/deltas',
+      operationId: 'buildReleaseDeltas',
+      summary:
+        '(Re)build delta patches in the background: from every installed older release, or from baseVersions',
+      tag: 'firmware',
+      params: releaseParams,
+      body: z.strictObject({ baseVersions: z.array(z.string().min(1)).max(100).optional() }).default({}),
+      response: z.object({ queued: z.array(z.string()) }),
+      status: 202,
+      errors: [400, 404],
+      handler: async ({ params, body, source }) => {
+        const release = await requireRelease(params);
+        // A publication interrupted before its metadata (crash, key offline then) is completed here.
+        await service.ensureImageTarget(release, { actor: ACTOR, source });
+        return { queued: await deps.deltas.schedule(release, body.baseVersions) };
       },
     }),
   ];

@@ -6,6 +6,10 @@
  *   POST /device/v1/certificate/renew  device certificate  RenewRequest     → ProvisionResponse
  *   GET  /device/v1/update             device certificate  → UpdateNotify (strong ETag, 304)
  *   POST /device/v1/update/status      device certificate  UpdateStatus → 202 | 409 UpdateStatusResponse
+ *
+ * and, when the OTA store is configured, firmware and signed update metadata (device certificate
+ * or signed URL): `/device/v1/artifacts/{sha256}[/minisig]`, `/device/v1/tuf/{metadata file}`,
+ * `/device/v1/tuf/targets/{sha256}.{name}`.
  */
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -27,7 +31,13 @@ import {
 import type { DeviceIdentity } from '../session-identity.ts';
 import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
 import { verifyDownload } from '../../ota/delivery/signed-urls.ts';
-import { createArtifactDownloadHandler, type DownloadLimits } from '../../ota/delivery/artifact-downloads.ts';
+import {
+  createArtifactDownloadHandler,
+  type DownloadLimits,
+  type DownloadRequest,
+} from '../../ota/delivery/artifact-downloads.ts';
+import type { UpdateRepository } from '../../ota/metadata/update-repository.ts';
+import { tufRouteHandlers } from './device-tuf-routes.ts';
 import { deviceTlsOptions, type DeviceTlsMaterial } from '../tls-options.ts';
 
 export interface DeviceHttpOptions {
@@ -44,7 +54,13 @@ export interface DeviceHttpDeps {
   /** Firmware update offers (pull) and statuses; the same service as over MQTT. */
   updates: UpdateStatusHandler & { offer(device: DeviceIdentity): Promise<UpdateNotify> };
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
-  downloads?: { artifacts: ArtifactStore; limits: DownloadLimits; urlKey: Buffer };
+  downloads?: {
+    artifacts: ArtifactStore;
+    limits: DownloadLimits;
+    urlKey: Buffer;
+    /** The TUF repository served at `/device/v1/tuf/`. */
+    repository?: UpdateRepository;
+  };
 }
 
 const statusForRefusal: Record<ProvisionRefusalCode, number> = {
@@ -199,27 +215,46 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
 
   if (deps.downloads) {
     const urlKey = deps.downloads.urlKey;
+    /** Undefined when the request may read `subject`, else why not (answered with 401). */
+    const refusal = (request: Omit<DownloadRequest, 'params'>, subject: string): string | undefined => {
+      // A signed, unexpired URL stands in for the device certificate (CDNs, constrained clients).
+      const { expires, sig } = request.query;
+      if (expires !== undefined || sig !== undefined) {
+        const check = verifyDownload(urlKey, subject, expires ?? '', sig ?? '', deps.clock.now());
+        return check.ok ? undefined : check.reason;
+      }
+      const session = certificateSession(request.raw.socket as TLSSocket, (cn) => cn);
+      if (typeof session === 'string') return session;
+      return session.kind === 'device' ? undefined : 'downloads need a device certificate or a signed URL';
+    };
     const downloads = createArtifactDownloadHandler({
       artifacts: deps.downloads.artifacts,
       limits: deps.downloads.limits,
-      refusal: (request) => {
-        // A signed, unexpired URL stands in for the device certificate (CDNs, constrained clients).
-        const { expires, sig } = request.query;
-        if (expires !== undefined || sig !== undefined) {
-          const check = verifyDownload(
-            urlKey,
-            request.params.sha256,
-            expires ?? '',
-            sig ?? '',
-            deps.clock.now(),
-          );
-          return check.ok ? undefined : check.reason;
-        }
-        const session = certificateSession(request.raw.socket as TLSSocket, (cn) => cn);
-        if (typeof session === 'string') return session;
-        return session.kind === 'device' ? undefined : 'downloads need a device certificate or a signed URL';
-      },
+      refusal: (request) => refusal(request, request.params.sha256),
     });
+    const artifacts = deps.downloads.artifacts;
+    app.get<{ Params: { sha256: string }; Querystring: { expires?: string; sig?: string } }>(
+      '/device/v1/artifacts/:sha256/minisig',
+      async (request, reply) => {
+        const why = refusal(request, request.params.sha256);
+        if (why !== undefined)
+          return reply.status(401).send({ error: { code: 'unauthorized', message: why } });
+        const minisig = /^[0-9a-f]{64}$/.test(request.params.sha256)
+          ? await artifacts.readSignature(request.params.sha256)
+          : undefined;
+        if (minisig === undefined)
+          return reply
+            .status(404)
+            .send({ error: { code: 'not_found', message: 'no signature for this artifact' } });
+        return reply.header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(minisig);
+      },
+    );
+    if (deps.downloads.repository) {
+      const tuf = tufRouteHandlers({ repository: deps.downloads.repository, downloads, refusal });
+      type TufRoute = { Params: { file: string }; Querystring: { expires?: string; sig?: string } };
+      app.get<TufRoute>('/device/v1/tuf/targets/:file', (request, reply) => tuf.target(request, reply));
+      app.get<TufRoute>('/device/v1/tuf/:file', (request, reply) => tuf.metadata(request, reply));
+    }
     app.get<{ Params: { sha256: string }; Querystring: { expires?: string; sig?: string } }>(
       '/device/v1/artifacts/:sha256',
       (request, reply) => downloads.serve(request, reply),

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,10 @@ export interface ArtifactStore {
   /** A stream of bytes `start`..`end` inclusive (HTTP Range semantics). */
   read(sha256: string, range?: { start: number; end: number }): ReadStream;
   path(sha256: string): string;
+  /** Stores the minisign signature (`.minisig` text) next to the artifact, replacing an older one. */
+  writeSignature(sha256: string, minisig: string): Promise<void>;
+  /** The stored `.minisig` text, or undefined when the artifact has none. */
+  readSignature(sha256: string): Promise<string | undefined>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -49,6 +53,19 @@ export async function openArtifactStore(root: string): Promise<ArtifactStore> {
     async size(sha256) {
       try {
         return (await stat(pathOf(sha256))).size;
+      } catch {
+        return undefined;
+      }
+    },
+    async writeSignature(sha256, minisig) {
+      // A side file `<hash>.minisig`; listArtifacts ignores it (not a bare hash).
+      const temp = join(root, TEMP_DIR, `${randomBytes(8).toString('hex')}.minisig`);
+      await writeFile(temp, minisig, { mode: 0o640 });
+      await rename(temp, `${pathOf(sha256)}.minisig`);
+    },
+    async readSignature(sha256) {
+      try {
+        return await readFile(`${pathOf(sha256)}.minisig`, 'utf8');
       } catch {
         return undefined;
       }

@@ -11,6 +11,10 @@ import { PayloadTooLargeError, ValidationError } from '../../infra/errors.ts';
 import type { ArtifactStore, StoredArtifact } from '../artifacts/artifact-store.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { Release, ReleaseStore } from '../../store/release-types.ts';
+import type { DeltaBuilder } from '../delta/delta-builder.ts';
+import { imageTargetName } from '../metadata/target-names.ts';
+import type { UpdateRepository } from '../metadata/update-repository.ts';
+import { checkOperatorSignature, imageSignature, type ImageSigningDeps } from './image-signatures.ts';
 
 const semverString = (field: string) =>
   z.string().refine((v) => semver.valid(v) !== null, `${field} must be a semantic version such as 2.4.1`);
@@ -25,6 +29,10 @@ export const publishReleaseSchema = z
     minVersion: semverString('minVersion').nullable().default(null),
     mandatory: z.boolean().default(false),
     notes: z.string().max(10_000).default(''),
+    /** The operator's detached minisign signature of the image (`.minisig` text). */
+    signature: z.string().min(1).max(4096).optional(),
+    /** Signed downgrade policy: devices may install it even over a higher version. */
+    allowDowngrade: z.boolean().default(false),
   })
   .refine((r) => r.minVersion === null || r.security, {
     message: 'minVersion is only meaningful for a security release',
@@ -44,6 +52,9 @@ export interface ReleaseServiceDeps {
   logger: Logger;
   /** Largest image accepted, in bytes. */
   maxArtifactBytes: number;
+  signing: Omit<ImageSigningDeps, 'clock'>;
+  repository: UpdateRepository;
+  deltas: DeltaBuilder;
 }
 
 export interface ReleaseService {
@@ -51,11 +62,47 @@ export interface ReleaseService {
     body: Readable,
     context: { actor: string; source: string; expectedSha256?: string; declaredBytes?: number | undefined },
   ): Promise<StoredArtifact>;
+  /** Stores the release, its signature and TUF image target, then queues its deltas. */
   publish(release: PublishRelease, context: { actor: string; source: string }): Promise<Release>;
+  /** Publishes the image target if the current targets metadata lacks it (idempotent). */
+  ensureImageTarget(release: Release, context: { actor: string; source: string }): Promise<void>;
 }
 
 export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
   const { artifacts, releases, audit, clock, logger } = deps;
+
+  async function publishImageTarget(
+    release: Release,
+    allowDowngrade: boolean,
+    context: { actor: string; source: string },
+  ): Promise<void> {
+    if (!deps.repository.targetsKeyOnline) {
+      // Two-step offline signing of targets is not built yet (docs/architecture.md).
+      logger.warn(
+        { release: release.id },
+        'TUF targets key offline: the release is not in the update metadata',
+      );
+      return;
+    }
+    await deps.repository.publish(
+      [
+        {
+          name: imageTargetName(release.hardwareModel, release.version),
+          sha256: release.sha256,
+          length: release.size,
+          custom: {
+            kind: 'image',
+            version: release.version,
+            hardware: { model: release.hardwareModel, revisions: release.hardwareRevisions },
+            ...(release.minVersion !== null ? { minVersion: release.minVersion } : {}),
+            mandatory: release.mandatory,
+            ...(allowDowngrade ? { allowDowngrade } : {}),
+          },
+        },
+      ],
+      context,
+    );
+  }
   return {
     async upload(body, context) {
       if (context.declaredBytes !== undefined && context.declaredBytes > deps.maxArtifactBytes) {
@@ -72,12 +119,18 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       logger.info({ ...stored, actor: context.actor }, 'artifact uploaded');
       return stored;
     },
-    async publish(release, context) {
+    async publish(input, context) {
+      const { signature, allowDowngrade, ...release } = input;
       const size = await artifacts.size(release.sha256);
       if (size === undefined)
         throw new ValidationError(
           `no uploaded artifact has sha256 ${release.sha256}; upload the image first`,
         );
+      imageTargetName(release.hardwareModel, release.version);
+      // Refuse a bad signature before anything is written.
+      const imagePath = artifacts.path(release.sha256);
+      if (signature !== undefined)
+        await checkOperatorSignature(imagePath, signature, deps.signing.trustedKeys);
       const atMs = clock.now();
       const created = await releases.createRelease({ ...release, size, createdBy: context.actor }, atMs);
       await audit.appendAudit({
@@ -94,7 +147,23 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
           mandatory: release.mandatory,
         },
       });
+      const signed = await imageSignature(imagePath, signature, { ...deps.signing, clock });
+      await artifacts.writeSignature(release.sha256, signed.minisig);
+      logger.info({ release: created.id, signedBy: signed.signedBy }, 'image signature stored');
+      await publishImageTarget(created, allowDowngrade, context);
+      // Deltas are built in the background; the builder logs and records its own failures.
+      await deps.deltas.schedule(created);
       return created;
+    },
+    async ensureImageTarget(release, context) {
+      if (
+        await deps.repository.hasTarget(
+          imageTargetName(release.hardwareModel, release.version),
+          release.sha256,
+        )
+      )
+        return;
+      await publishImageTarget(release, false, context);
     },
   };
 }

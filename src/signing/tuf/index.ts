@@ -14,5 +14,11 @@ export type { RotateRootOptions } from './root-rotation.ts';
 export { ed25519Signer, tufKeyId } from './signer.ts';
 export type { Signer } from './signer.ts';
 export type { TopLevelRole } from './sign.ts';
-export { parseTargetCustom, TargetCustomSchema } from './target-custom.ts';
-export type { TargetCustom, TargetInput } from './target-custom.ts';
+export {
+  DeltaTargetCustomSchema,
+  ImageTargetCustomSchema,
+  parseTargetCustom,
+  TargetCustomSchema,
+  TargetNameSchema,
+} from './target-custom.ts';
+export type { DeltaTargetCustom, ImageTargetCustom, TargetCustom, TargetInput } from './target-custom.ts';

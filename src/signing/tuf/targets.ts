@@ -21,7 +21,7 @@ export interface PublishedVersions {
 
 /**
  * Publishes targets (TUF 4.4): copies each file content-addressed to `targets/<sha256>.<name>`
- * (TUF 5.7.3 consistent snapshots), signs targets version N+1 containing every earlier target
+ * (TUF 5.7.3 consistent snapshots) unless it is stored elsewhere (`sha256` + `length` inputs), signs targets version N+1 containing every earlier target
  * plus these (same name replaces), then a new snapshot and timestamp.
  * `targetsSigners` may be offline/remote signers; the server need not hold the targets key.
  */
@@ -69,6 +69,14 @@ async function storeTarget(dir: string, input: TargetInput): Promise<TargetFile>
   const custom = TargetCustomSchema.safeParse(input.custom);
   if (!custom.success) {
     throw new ValidationError('invalid target custom fields', { issues: custom.error.issues });
+  }
+  if (input.sha256 !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(input.sha256) || !Number.isSafeInteger(input.length) || input.length < 0) {
+      throw new ValidationError('invalid target length or sha256', { name: input.name });
+    }
+    // The bytes live in the artifact store, which serves them as `targets/<sha256>.<name>`.
+    const info = { length: input.length, hashes: { sha256: input.sha256 } };
+    return new TargetFile({ path: name.data, ...info, unrecognizedFields: { custom: custom.data } });
   }
   const bytes = input.bytes ?? (await readFile(input.path));
   const info = fileInfo(bytes);

@@ -169,6 +169,27 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX update_history_device_idx ON update_history (device_id, id);
     `,
   },
+  {
+    version: 5,
+    name: 'release_deltas',
+    sql: `
+      -- One row per (release, base version): the latest build attempt of that patch.
+      CREATE TABLE release_deltas (
+        hardware_model text NOT NULL,
+        version text NOT NULL,
+        base_version text NOT NULL,
+        base_sha256 text NOT NULL,
+        status text NOT NULL CHECK (status IN ('ready', 'skipped', 'failed')),
+        patch_sha256 text,
+        patch_size bigint CHECK (patch_size >= 0),
+        reason text,
+        created_at timestamptz NOT NULL,
+        CONSTRAINT release_deltas_pkey PRIMARY KEY (hardware_model, version, base_version),
+        CONSTRAINT release_deltas_release_fkey FOREIGN KEY (hardware_model, version)
+          REFERENCES releases (hardware_model, version)
+      );
+    `,
+  },
 ];
 
 const createLedger = `

@@ -128,4 +128,15 @@ export class PostgresDeviceStore implements DeviceStore {
   #query<R extends pg.QueryResultRow>(text: string, params: unknown[]): Promise<pg.QueryResult<R>> {
     return this.#session.query<R>(text, params);
   }
+
+  async installedVersions(hardwareModel: string): Promise<Map<string, number>> {
+    const result = await this.#query<{ version: string; devices: number }>(INSTALLED_VERSIONS_SQL, [
+      hardwareModel,
+    ]);
+    return new Map(result.rows.map((row) => [row.version, row.devices]));
+  }
 }
+
+/** Served by devices_hardware_model_idx; few distinct versions per model. */
+const INSTALLED_VERSIONS_SQL = `SELECT firmware_version AS version, count(*)::int AS devices FROM devices
+  WHERE hardware_model = $1 AND firmware_version IS NOT NULL GROUP BY firmware_version`;

@@ -11,8 +11,23 @@ import {
   type ReleaseCodec,
   type ReleaseRow,
 } from '../release-rows.ts';
-import { orderReleases, releaseConflict, validateNewRelease } from '../release-rules.ts';
-import type { NewRelease, Release, ReleaseFilter, ReleaseStore } from '../release-types.ts';
+import {
+  deltaFromRow,
+  deltaParams,
+  orderDeltas,
+  selectDeltasSql,
+  upsertDeltaSql,
+  type ReleaseDeltaRow,
+} from '../release-delta-rows.ts';
+import { missingRelease, orderReleases, releaseConflict, validateNewRelease } from '../release-rules.ts';
+import type {
+  NewRelease,
+  NewReleaseDelta,
+  Release,
+  ReleaseDelta,
+  ReleaseFilter,
+  ReleaseStore,
+} from '../release-types.ts';
 import type { PgSession } from './pg-session.ts';
 
 /** pg returns a bigint as text and parses jsonb itself. */
@@ -35,6 +50,11 @@ const insertSql = insertReleaseSql(placeholder);
 const selectSql = selectReleaseSql(placeholder);
 const selectAllSql = selectReleasesSql(placeholder, false);
 const selectByModelSql = selectReleasesSql(placeholder, true);
+const upsertDeltaStatement = upsertDeltaSql(placeholder);
+const selectDeltasStatement = selectDeltasSql(placeholder);
+
+/** pg returns a bigint as text. */
+type PostgresDeltaRow = ReleaseDeltaRow<Date, string>;
 
 export class PostgresReleaseStore implements ReleaseStore {
   readonly #session: PgSession;
@@ -70,5 +90,27 @@ export class PostgresReleaseStore implements ReleaseStore {
       result.rows.map((row) => releaseFromRow(row, codec)),
       filter,
     );
+  }
+
+  async recordDelta(delta: NewReleaseDelta, atMs: number): Promise<ReleaseDelta> {
+    // Releases are never deleted, so checking first leaves no race with the insert.
+    if ((await this.getRelease(delta.hardwareModel, delta.version)) === undefined) {
+      throw missingRelease(delta.hardwareModel, delta.version);
+    }
+    const result = await this.#session.query<PostgresDeltaRow>(
+      upsertDeltaStatement,
+      deltaParams(delta, atMs, (ms) => new Date(ms)),
+    );
+    const row = result.rows[0];
+    if (row === undefined) throw missingRelease(delta.hardwareModel, delta.version);
+    return deltaFromRow(row, (value) => value.getTime());
+  }
+
+  async listDeltas(hardwareModel: string, version: string): Promise<ReleaseDelta[]> {
+    const result = await this.#session.query<PostgresDeltaRow>(selectDeltasStatement, [
+      hardwareModel,
+      version,
+    ]);
+    return orderDeltas(result.rows.map((row) => deltaFromRow(row, (value) => value.getTime())));
   }
 }

@@ -166,6 +166,26 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX update_history_device_idx ON update_history (device_id, id);
     `,
   },
+  {
+    version: 5,
+    name: 'release_deltas',
+    sql: `
+      -- One row per (release, base version): the latest build attempt of that patch.
+      CREATE TABLE release_deltas (
+        hardware_model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        base_version TEXT NOT NULL,
+        base_sha256 TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ready', 'skipped', 'failed')),
+        patch_sha256 TEXT,
+        patch_size INTEGER CHECK (patch_size >= 0),
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (hardware_model, version, base_version),
+        FOREIGN KEY (hardware_model, version) REFERENCES releases (hardware_model, version)
+      ) STRICT;
+    `,
+  },
 ];
 
 const createLedger = `

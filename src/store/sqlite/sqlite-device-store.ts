@@ -153,4 +153,17 @@ export class SqliteDeviceStore implements DeviceStore {
     if (row === undefined) throw new Error('statement returned no row');
     return row;
   }
+
+  installedVersions(hardwareModel: string): Promise<Map<string, number>> {
+    return this.#run(() => {
+      const rows = this.#db
+        .prepare<[string], { version: string; devices: number }>(INSTALLED_VERSIONS_SQL)
+        .all(hardwareModel);
+      return new Map(rows.map((row) => [row.version, row.devices]));
+    });
+  }
 }
+
+/** Served by devices_hardware_model_idx; few distinct versions per model. */
+const INSTALLED_VERSIONS_SQL = `SELECT firmware_version AS version, count(*) AS devices FROM devices
+  WHERE hardware_model = ? AND firmware_version IS NOT NULL GROUP BY firmware_version`;

@@ -12,8 +12,23 @@ import {
   type ReleaseCodec,
   type ReleaseRow,
 } from '../release-rows.ts';
-import { orderReleases, releaseConflict, validateNewRelease } from '../release-rules.ts';
-import type { NewRelease, Release, ReleaseFilter, ReleaseStore } from '../release-types.ts';
+import {
+  deltaFromRow,
+  deltaParams,
+  orderDeltas,
+  selectDeltasSql,
+  upsertDeltaSql,
+  type ReleaseDeltaRow,
+} from '../release-delta-rows.ts';
+import { missingRelease, orderReleases, releaseConflict, validateNewRelease } from '../release-rules.ts';
+import type {
+  NewRelease,
+  NewReleaseDelta,
+  Release,
+  ReleaseDelta,
+  ReleaseFilter,
+  ReleaseStore,
+} from '../release-types.ts';
 import { runSync } from './sqlite-errors.ts';
 
 type SqliteReleaseRow = ReleaseRow<number, string, number, number>;
@@ -38,6 +53,8 @@ export class SqliteReleaseStore implements ReleaseStore {
   readonly #select: Database.Statement<[string, string], SqliteReleaseRow>;
   readonly #selectAll: Database.Statement<[], SqliteReleaseRow>;
   readonly #selectByModel: Database.Statement<[string], SqliteReleaseRow>;
+  readonly #upsertDelta: Database.Statement<unknown[], ReleaseDeltaRow<number, number>>;
+  readonly #selectDeltas: Database.Statement<[string, string], ReleaseDeltaRow<number, number>>;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -45,6 +62,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     this.#select = db.prepare(selectReleaseSql(placeholder));
     this.#selectAll = db.prepare(selectReleasesSql(placeholder, false));
     this.#selectByModel = db.prepare(selectReleasesSql(placeholder, true));
+    this.#upsertDelta = db.prepare(upsertDeltaSql(placeholder));
+    this.#selectDeltas = db.prepare(selectDeltasSql(placeholder));
   }
 
   createRelease(release: NewRelease, atMs: number): Promise<Release> {
@@ -73,5 +92,22 @@ export class SqliteReleaseStore implements ReleaseStore {
         filter,
       );
     });
+  }
+
+  recordDelta(delta: NewReleaseDelta, atMs: number): Promise<ReleaseDelta> {
+    return runSync(this.#db, () => {
+      if (this.#select.get(delta.hardwareModel, delta.version) === undefined) {
+        throw missingRelease(delta.hardwareModel, delta.version);
+      }
+      const row = this.#upsertDelta.get(...deltaParams(delta, atMs, (ms) => ms));
+      if (row === undefined) throw missingRelease(delta.hardwareModel, delta.version);
+      return deltaFromRow(row, (value) => value);
+    });
+  }
+
+  listDeltas(hardwareModel: string, version: string): Promise<ReleaseDelta[]> {
+    return runSync(this.#db, () =>
+      orderDeltas(this.#selectDeltas.all(hardwareModel, version).map((row) => deltaFromRow(row, (v) => v))),
+    );
   }
 }

@@ -1,0 +1,159 @@
+/**
+ * The server's TUF repository in `<dataDir>/tuf/repo` (layout in src/signing/tuf/layout.ts).
+ * Publications run one at a time, because every one writes the next targets, snapshot and
+ * timestamp versions (TUF 5.5.5 and 5.6.4: versions must strictly increase). Target bytes stay
+ * in the artifact store; only metadata is written here.
+ */
+import { createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../../infra/clock.ts';
+import { ForbiddenError } from '../../infra/errors.ts';
+import { KeyedSerialQueue } from '../../infra/keyed-queue.ts';
+import { ensurePrivateDir, fileExists } from '../../pki/pem-files.ts';
+import {
+  addTargets,
+  createRepository,
+  ed25519Signer,
+  openRepository,
+  publishSnapshot,
+  refreshTimestamp,
+} from '../../signing/tuf/index.ts';
+import type {
+  PublishedVersions,
+  RoleLifetimesMs,
+  TargetInput,
+  TufRepository,
+} from '../../signing/tuf/index.ts';
+import { latestVersion, readMetadata } from '../../signing/tuf/layout.ts';
+import type { ProvisioningStore } from '../../store/provisioning-types.ts';
+import { dueForRefresh } from './metadata-refresher.ts';
+import { generateRoleKeys, readRoleKeys, type RoleKeys } from './server-keys.ts';
+
+export interface UpdateRepositoryDeps {
+  clock: Clock;
+  logger: Logger;
+  audit: Pick<ProvisioningStore, 'appendAudit'>;
+  lifetimesMs?: Partial<RoleLifetimesMs>;
+}
+
+export interface UpdateRepository {
+  /** The repository directory served at `/device/v1/tuf/`. */
+  readonly dir: string;
+  /** Whether the targets key is on this server (else publishing targets is refused). */
+  readonly targetsKeyOnline: boolean;
+  /** Adds targets and signs new targets, snapshot and timestamp metadata. Audited. */
+  publish(
+    targets: readonly TargetInput[],
+    context: { actor: string; source: string },
+  ): Promise<PublishedVersions>;
+  /** Re-signs snapshot and/or timestamp when less than half their lifetime is left. */
+  refreshExpiring(): Promise<void>;
+  /** Whether `name` with this sha256 is a target of the current targets metadata. */
+  hasTarget(name: string, sha256: string): Promise<boolean>;
+}
+
+const QUEUE_KEY = 'tuf';
+
+/**
+ * Opens the repository, creating it with fresh keys on first start (the embedded default: all
+ * four role keys online, which logs a warning). ConfigError when online keys are missing.
+ */
+export async function openUpdateRepository(
+  dataDir: string,
+  deps: UpdateRepositoryDeps,
+): Promise<UpdateRepository> {
+  const dir = join(dataDir, 'tuf', 'repo');
+  const keysDir = join(dataDir, 'tuf', 'keys');
+  await ensurePrivateDir(join(dataDir, 'tuf'));
+  const isNew = !(await fileExists(join(dir, '1.root.json')));
+  if (isNew) await generateRoleKeys(keysDir);
+  const keys = await readRoleKeys(keysDir);
+  const repo = await openOrCreate(dir, keys, isNew, deps);
+  if (keys.root || keys.targets) {
+    deps.logger.warn(
+      { keysDir, online: [keys.root ? 'root' : '', keys.targets ? 'targets' : ''].filter(Boolean) },
+      'TUF root/targets keys are in the data directory; for production keep them offline',
+    );
+  }
+  const targetsSigner = keys.targets ? ed25519Signer(keys.targets) : undefined;
+  const queue = new KeyedSerialQueue();
+
+  const publish: UpdateRepository['publish'] = (targets, context) =>
+    queue.run(QUEUE_KEY, async () => {
+      if (!targetsSigner) {
+        throw new ForbiddenError('the TUF targets key is offline; targets metadata cannot be signed here');
+      }
+      const versions = await addTargets(repo, targets, [targetsSigner]);
+      await deps.audit.appendAudit({
+        atMs: deps.clock.now(),
+        actor: context.actor,
+        action: 'tuf.metadata_published',
+        target: `targets@${versions.targets}`,
+        source: context.source,
+        details: { ...versions, names: targets.map((t) => t.name) },
+      });
+      deps.logger.info({ ...versions, names: targets.map((t) => t.name) }, 'TUF metadata published');
+      return versions;
+    });
+
+  if (isNew && targetsSigner) await publish([], { actor: 'server', source: 'start' });
+
+  return {
+    dir,
+    targetsKeyOnline: targetsSigner !== undefined,
+    publish,
+    refreshExpiring: () => queue.run(QUEUE_KEY, () => refreshExpiring(repo, deps.logger)),
+    async hasTarget(name, sha256) {
+      const version = await latestVersion(dir, 'targets');
+      if (version === 0) return false;
+      const file = (await readMetadata(dir, 'targets', version)).signed.targets[name];
+      return file?.hashes['sha256'] === sha256;
+    },
+  };
+}
+
+async function openOrCreate(
+  dir: string,
+  keys: RoleKeys,
+  isNew: boolean,
+  deps: UpdateRepositoryDeps,
+): Promise<TufRepository> {
+  const repoDeps = {
+    clock: deps.clock,
+    snapshotSigner: ed25519Signer(keys.snapshot),
+    timestampSigner: ed25519Signer(keys.timestamp),
+    ...(deps.lifetimesMs ? { lifetimesMs: deps.lifetimesMs } : {}),
+  };
+  if (!isNew) return openRepository(dir, repoDeps);
+  if (!keys.root || !keys.targets)
+    throw new ForbiddenError('a new TUF repository needs root and targets keys');
+  return createRepository(
+    dir,
+    {
+      rootKeys: [createPublicKey(keys.root)],
+      targetsKeys: [createPublicKey(keys.targets)],
+      snapshotKey: createPublicKey(keys.snapshot),
+      timestampKey: createPublicKey(keys.timestamp),
+      rootSigners: [ed25519Signer(keys.root)],
+    },
+    repoDeps,
+  );
+}
+
+/** TUF 4.5/4.6: a new snapshot also re-signs the timestamp, so check the snapshot first. */
+async function refreshExpiring(repo: TufRepository, logger: Logger): Promise<void> {
+  if ((await latestVersion(repo.dir, 'snapshot')) === 0) return;
+  const nowMs = repo.clock.now();
+  const snapshot = await readMetadata(repo.dir, 'snapshot', await latestVersion(repo.dir, 'snapshot'));
+  if (dueForRefresh(nowMs, Date.parse(snapshot.signed.expires), repo.lifetimesMs.snapshot)) {
+    const version = await publishSnapshot(repo);
+    logger.info({ snapshot: version }, 'TUF snapshot re-signed before expiry');
+    return;
+  }
+  const timestamp = await readMetadata(repo.dir, 'timestamp', 0);
+  if (dueForRefresh(nowMs, Date.parse(timestamp.signed.expires), repo.lifetimesMs.timestamp)) {
+    const version = await refreshTimestamp(repo);
+    logger.info({ timestamp: version }, 'TUF timestamp re-signed before expiry');
+  }
+}
