@@ -48,6 +48,10 @@ export const serverConfigSchema = z.strictObject({
       maxConcurrentDownloads: z.number().int().min(1).default(200),
       /** What a refused download is told to wait, in seconds. */
       downloadRetryAfterS: z.number().int().min(1).default(30),
+      /** Bytes per second sent by all firmware downloads together (token bucket); 0 = unlimited. */
+      maxDownloadBytesPerS: z.number().int().min(0).default(0),
+      /** Bytes per second sent by any one download (per request); 0 = unlimited. */
+      maxDownloadBytesPerSPerClient: z.number().int().min(0).default(0),
     })
     .prefault({}),
   store: z

@@ -14,6 +14,7 @@ import {
   type ProvisionResponse,
 } from '../../contracts/provisioning-messages.ts';
 import type { Clock } from '../../infra/clock.ts';
+import type { Timers } from '../../infra/timers.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
 import type { CredentialChecks, ProvisioningHandlers } from '../types.ts';
 import type { ArtifactStore } from '../../ota/artifacts/artifact-store.ts';
@@ -29,6 +30,8 @@ export interface DeviceHttpOptions {
 
 export interface DeviceHttpDeps {
   clock: Clock;
+  /** Paces bandwidth-limited downloads. */
+  timers: Timers;
   logger: Logger;
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
@@ -146,6 +149,8 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     const downloads = createArtifactDownloadHandler({
       artifacts: deps.downloads.artifacts,
       limits: deps.downloads.limits,
+      clock: deps.clock,
+      timers: deps.timers,
       refusal: (request) => {
         // A signed, unexpired URL stands in for the device certificate (CDNs, constrained clients).
         const { expires, sig } = request.query;
