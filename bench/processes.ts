@@ -1,6 +1,6 @@
-/** Child processes under measurement: the Flotilla server and the Mosquitto baseline. */
+/** Child processes under measurement: the Flotilla server and the Mosquitto and nginx baselines. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { freePort } from '../test/helpers/wait.ts';
 import { join } from 'node:path';
@@ -47,6 +47,22 @@ async function readCpuMs(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
 
+/** Direct children of `pid` (Linux /proc/<pid>/task/<tid>/children). */
+async function childPids(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  const lists = await Promise.all(
+    tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '')),
+  );
+  return lists.flatMap((list) => list.split(' ').filter(Boolean).map(Number));
+}
+
+/** CPU of a process and its children (nginx: the master and its workers), in ms. */
+async function readTreeCpuMs(pid: number): Promise<number> {
+  const children = await childPids(pid);
+  const times = await Promise.all([pid, ...children].map((p) => readCpuMs(p).catch(() => 0)));
+  return times.reduce((a, b) => a + b, 0);
+}
+
 function measured(child: ChildProcess, name: string): MeasuredProcess {
   if (child.pid === undefined) throw new Error(`${name} did not start`);
   const pid = child.pid;
@@ -70,8 +86,8 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 /** `flotilla server` in its own process, so its memory is measured alone. */
 export async function startFlotilla(
   dataDir: string,
-): Promise<MeasuredProcess & { httpPort: number; mqttPort: number }> {
-  const [httpPort, mqttPort] = [await freePort(), await freePort()];
+): Promise<MeasuredProcess & { httpPort: number; mqttPort: number; deviceHttpPort: number }> {
+  const [httpPort, mqttPort, deviceHttpPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
     [
@@ -86,14 +102,75 @@ export async function startFlotilla(
       '--mqtt-port',
       String(mqttPort),
       '--device-http-port',
-      String(await freePort()),
+      String(deviceHttpPort),
       '--log-level',
       'warn',
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 'flotilla server');
-  return { ...measured(child, 'flotilla'), httpPort, mqttPort };
+  return { ...measured(child, 'flotilla'), httpPort, mqttPort, deviceHttpPort };
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port` (the port is taken). */
+function listening(port: number): () => Promise<boolean> {
+  return () =>
+    new Promise<boolean>((resolve) => {
+      const socket = createServer();
+      socket.once('error', () => resolve(true));
+      socket.listen(port, '127.0.0.1', () => socket.close(() => resolve(false)));
+    });
+}
+
+export const NGINX = '/usr/sbin/nginx';
+
+/**
+ * nginx in the foreground serving `root` over TLS with the same server certificate, requiring a
+ * client certificate from the same CA, with one worker (Flotilla is one Node.js process).
+ */
+export async function startNginx(
+  dir: string,
+  pki: FleetPkiPaths,
+  root: string,
+): Promise<MeasuredProcess & { port: number }> {
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  await mkdir(join(dir, 'nginx-temp'), { recursive: true });
+  await writeFile(
+    conf,
+    [
+      'user root;',
+      'worker_processes 1;',
+      'daemon off;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      'error_log stderr error;',
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      '  sendfile on;',
+      '  tcp_nopush on;',
+      `  client_body_temp_path ${join(dir, 'nginx-temp')};`,
+      `  proxy_temp_path ${join(dir, 'nginx-temp')};`,
+      `  fastcgi_temp_path ${join(dir, 'nginx-temp')};`,
+      `  uwsgi_temp_path ${join(dir, 'nginx-temp')};`,
+      `  scgi_temp_path ${join(dir, 'nginx-temp')};`,
+      '  server {',
+      `    listen 127.0.0.1:${port} ssl;`,
+      `    ssl_certificate ${pki.serverCert};`,
+      `    ssl_certificate_key ${pki.serverKey};`,
+      `    ssl_client_certificate ${pki.chain};`,
+      '    ssl_verify_client on;',
+      '    ssl_verify_depth 2;',
+      `    root ${root};`,
+      '    default_type application/octet-stream;',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitUntil(listening(port), 'nginx listening');
+  return { ...measured(child, 'nginx'), cpuMs: () => readTreeCpuMs(child.pid ?? 0), port };
 }
 
 /** Mosquitto with the same CA, server certificate and per-device ACL as the Flotilla gateway. */
@@ -123,14 +200,6 @@ export async function startMosquitto(
     ].join('\n'),
   );
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitUntil(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = createServer();
-        socket.once('error', () => resolve(true));
-        socket.listen(port, '127.0.0.1', () => socket.close(() => resolve(false)));
-      }),
-    'mosquitto listening',
-  );
+  await waitUntil(listening(port), 'mosquitto listening');
   return { ...measured(child, 'mosquitto'), port };
 }

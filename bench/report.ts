@@ -4,6 +4,7 @@ import type { ConnectResult } from './connect.ts';
 import type { SigningResult } from './signing.ts';
 import type { ProvisioningResult } from './provisioning.ts';
 import { renderDeltaSection, type DeltaResult } from './delta.ts';
+import { renderDownloadSection, type DownloadBench } from './downloads.ts';
 
 export interface ReportInput {
   machine: MachineInfo;
@@ -12,6 +13,8 @@ export interface ReportInput {
   signing: SigningResult;
   provisioning: ProvisioningResult;
   deltas: DeltaResult[];
+  /** Absent when nginx, the baseline, is not installed. */
+  downloads: DownloadBench | undefined;
   date: Date;
 }
 
@@ -113,5 +116,17 @@ ${fmt(input.identities.identitiesReused)} reused from the cache of an earlier ru
 
 ${signingSection(input.signing)}
 ${provisioningSection(input.provisioning)}
-${renderDeltaSection(input.deltas)}`;
+${renderDeltaSection(input.deltas)}${input.downloads ? `\n${renderDownloadSection(input.downloads)}` : ''}`;
+}
+
+/**
+ * `markdown` with the section under `heading` (up to the next level-2 heading) replaced by
+ * `section`, or with `section` appended when there is none.
+ */
+export function replaceSection(markdown: string, heading: string, section: string): string {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  if (start < 0) return `${markdown.trimEnd()}\n\n${section}`;
+  const next = markdown.indexOf('\n## ', start + heading.length + 1);
+  const rest = next < 0 ? '' : `\n${markdown.slice(next + 1)}`;
+  return `${markdown.slice(0, start + 1)}${section}${rest}`;
 }

@@ -3,18 +3,20 @@
  * and the same-run baseline each is compared against.
  *
  * Usage: npm run bench [-- --devices 1000,10000]
+ *        npm run bench -- --only downloads   (one section, spliced into the existing file)
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureFleetPki } from '../src/pki/fleet-pki.ts';
 import { machineInfo } from './machine.ts';
 import { measureConnects, prepareIdentities, type ConnectResult } from './connect.ts';
 import { startFlotilla, startMosquitto } from './processes.ts';
-import { renderReport } from './report.ts';
+import { renderReport, replaceSection } from './report.ts';
 import { measureSigning } from './signing.ts';
 import { measureProvisioning } from './provisioning.ts';
 import { measureDeltas } from './delta.ts';
+import { DOWNLOAD_SECTION_HEADING, measureDownloads, renderDownloadSection } from './downloads.ts';
 
 const SEED = 1;
 
@@ -23,19 +25,44 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '1000,10000' },
     'provision-devices': { type: 'string', default: '1000' },
     'sign-csrs': { type: 'string', default: '300' },
+    'download-mib': { type: 'string', default: '64' },
+    'download-clients': { type: 'string', default: '1,8,32' },
+    only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300] [--out docs/benchmarks.md]\n',
+    'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300]\n' +
+      '         [--download-mib 64] [--download-clients 1,8,32] [--only downloads] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
-const sizes = values.devices.split(',').map((s) => Number(s.trim()));
-if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
-  throw new Error(`--devices: whole numbers separated by commas, got ${values.devices}`);
+function wholeNumbers(flag: string, list: string): number[] {
+  const numbers = list.split(',').map((s) => Number(s.trim()));
+  if (numbers.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error(`--${flag}: whole numbers separated by commas, got ${list}`);
+  return numbers;
+}
+const sizes = wholeNumbers('devices', values.devices);
+const downloadOptions = {
+  fileMiB: wholeNumbers('download-mib', values['download-mib'])[0] ?? 64,
+  clients: wholeNumbers('download-clients', values['download-clients']),
+};
+const downloadsDir = resolve('.data/bench-downloads');
+
+if (values.only !== undefined) {
+  if (values.only !== 'downloads') throw new Error(`--only: the only section run alone is "downloads"`);
+  const downloads = await measureDownloads(downloadsDir, downloadOptions);
+  if (downloads) {
+    const section = renderDownloadSection(downloads);
+    const existing = await readFile(values.out, 'utf8').catch(() => '# Benchmarks\n');
+    await writeFile(values.out, replaceSection(existing, DOWNLOAD_SECTION_HEADING, section));
+    process.stdout.write(section);
+  }
+  process.exit(0);
+}
 
 const dataDir = resolve('.data/bench');
 await mkdir(dataDir, { recursive: true });
@@ -104,6 +131,7 @@ try {
 }
 
 const deltas = await measureDeltas(resolve('.data/bench-deltas'));
+const downloads = await measureDownloads(downloadsDir, downloadOptions);
 
 const report = renderReport({
   machine: machineInfo(),
@@ -112,6 +140,7 @@ const report = renderReport({
   signing,
   provisioning,
   deltas,
+  downloads,
   date: new Date(),
 });
 await writeFile(values.out, report);

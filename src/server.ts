@@ -218,6 +218,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     const deviceHttp = createDeviceHttpServer(
       {
         clock,
+        timers,
         logger,
         provisioning,
         credentials,
@@ -229,6 +230,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           limits: {
             maxConcurrent: config.ota.maxConcurrentDownloads,
             retryAfterS: config.ota.downloadRetryAfterS,
+            maxBytesPerS: config.ota.maxDownloadBytesPerS,
+            maxBytesPerSPerDownload: config.ota.maxDownloadBytesPerSPerClient,
           },
         },
       },

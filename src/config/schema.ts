@@ -50,6 +50,10 @@ export const serverConfigSchema = z.strictObject({
       downloadRetryAfterS: z.number().int().min(1).default(30),
       /** minisign public keys (bare base64 lines) an operator's uploaded image signature may use. */
       minisignPublicKeys: z.array(z.string().min(1)).default([]),
+      /** Bytes per second sent by all firmware downloads together (token bucket); 0 = unlimited. */
+      maxDownloadBytesPerS: z.number().int().min(0).default(0),
+      /** Bytes per second sent by any one download (per request); 0 = unlimited. */
+      maxDownloadBytesPerSPerClient: z.number().int().min(0).default(0),
     })
     .prefault({}),
   store: z

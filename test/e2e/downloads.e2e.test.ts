@@ -1,4 +1,7 @@
-/** Firmware downloads on the device HTTPS API, fetched with curl (a client nobody here wrote). */
+/**
+ * Firmware downloads on the device HTTPS API, fetched with curl (a client nobody here wrote), and
+ * the bandwidth limit observed through the server's injected clock and timers.
+ */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,6 +13,8 @@ import type { IncomingMessage } from 'node:http';
 import { issueDeviceCert } from '../../src/pki/x509.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
 import { run } from '../helpers/openssl.ts';
+import { fakeTime } from '../helpers/fake-time.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 describe('firmware downloads (device HTTPS)', () => {
   let fx: ServerFixture;
@@ -178,5 +183,100 @@ describe('firmware downloads (device HTTPS)', () => {
     assert.match(second.stdout, /^HTTP\/1\.1 503/);
     assert.match(second.stdout, /retry-after: 7/i);
     held.destroy();
+  });
+});
+
+describe('firmware download bandwidth limit (device HTTPS, fake time)', () => {
+  const KiB = 1024;
+  const rate = 64 * KiB;
+  const time = fakeTime();
+  const image = randomBytes(1024 * KiB + 5);
+  const sha256 = createHash('sha256').update(image).digest('hex');
+  let fx: ServerFixture;
+  let url: string;
+  let tls: { ca: string; cert: string; key: string };
+
+  before(async () => {
+    fx = await createServerFixture(
+      { ota: { maxDownloadBytesPerS: rate, maxConcurrentDownloads: 1 } },
+      { clock: time.clock, timers: time.timers },
+    );
+    const upload = await fetch(`http://127.0.0.1:${fx.httpPort}/api/v1/firmware/artifacts`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: image,
+    });
+    assert.equal(upload.status, 201);
+    const device = await issueDeviceCert(
+      fx.server().pki.issuingCa,
+      { deviceId: 'bw-1', serial: 'SN-BW-1', validityDays: 1 },
+      time.clock.now(),
+    );
+    tls = { ca: fx.server().pki.chainPem, cert: device.certPem, key: device.keyPem };
+    url = `${fx.server().deviceHttpUrl}/device/v1/artifacts/${sha256}`;
+  });
+  after(async () => {
+    await fx?.close();
+  });
+
+  function get(headers: Record<string, string> = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { ...tls, headers }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /**
+   * Downloads to the end, moving fake time only while the server waits for tokens (even the
+   * response headers wait for the first bytes); checks after every chunk that no more arrived than
+   * one second of burst plus the rate times the time elapsed.
+   */
+  async function download(
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; bytes: number; elapsedMs: number }> {
+    const startMs = time.clock.now();
+    let status = 0;
+    let bytes = 0;
+    let ended = false;
+    void get(headers).then((response) => {
+      status = response.statusCode ?? 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        const allowed = rate + (rate * (time.clock.now() - startMs)) / 1000;
+        assert.ok(bytes <= allowed, `${bytes} bytes after ${time.clock.now() - startMs} ms`);
+      });
+      response.once('end', () => {
+        ended = true;
+      });
+    });
+    for (;;) {
+      await waitFor(() => ended || time.pendingTimeouts().length > 0, { what: 'server paced or done' });
+      if (ended) return { status, bytes, elapsedMs: time.clock.now() - startMs };
+      time.advance(250);
+    }
+  }
+
+  it('sends a download no faster than ota.maxDownloadBytesPerS', async () => {
+    const { status, bytes, elapsedMs } = await download();
+    assert.equal(status, 200);
+    assert.equal(bytes, image.length);
+    // One second of burst, then 64 KiB per second: 1 MiB + 5 bytes takes just over 15 s of (fake) time.
+    assert.ok(elapsedMs > 15_000 && elapsedMs <= 15_500, `took ${elapsedMs} ms`);
+  });
+
+  it('frees the timer and the download slot when the client goes away mid-download', async () => {
+    // A second of idle refills the burst, so the headers and the first 64 KiB go out at once.
+    time.advance(1000);
+    const response = await get();
+    assert.equal(response.statusCode, 200);
+    response.resume();
+    await waitFor(() => time.pendingTimeouts().length > 0, { what: 'server waiting for tokens' });
+    response.destroy();
+    await waitFor(() => time.pendingTimeouts().length === 0, { what: 'pacing timer cleared' });
+    // maxConcurrentDownloads is 1: this is only served if the aborted download gave its slot back.
+    const next = await download({ range: 'bytes=0-99' });
+    assert.equal(next.status, 206);
+    assert.equal(next.bytes, 100);
   });
 });

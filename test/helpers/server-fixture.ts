@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServerConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/infra/logger.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer, type RunningServer, type ServerDeps } from '../../src/server.ts';
 import { freePort } from './wait.ts';
 
 export interface ServerFixture {
@@ -22,7 +22,11 @@ export interface ServerFixture {
   api<T>(path: string): Promise<{ status: number; body: T }>;
 }
 
-export async function createServerFixture(overrides: Record<string, unknown> = {}): Promise<ServerFixture> {
+/** `deps` replaces the server's clock and timers (e.g. fake time); the logger is always silent-by-default. */
+export async function createServerFixture(
+  overrides: Record<string, unknown> = {},
+  deps: Omit<ServerDeps, 'logger'> = {},
+): Promise<ServerFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-e2e-'));
   const httpPort = await freePort();
   const mqttPort = await freePort();
@@ -48,7 +52,7 @@ export async function createServerFixture(overrides: Record<string, unknown> = {
       return running;
     },
     async start() {
-      running = await startServer(config, { logger: createLogger(config.log.level) });
+      running = await startServer(config, { ...deps, logger: createLogger(config.log.level) });
       return running;
     },
     async stop() {

@@ -21,6 +21,7 @@ import {
   type ProvisionResponse,
 } from '../../contracts/provisioning-messages.ts';
 import type { Clock } from '../../infra/clock.ts';
+import type { Timers } from '../../infra/timers.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
 import type { CredentialChecks, ProvisioningHandlers, UpdateStatusHandler } from '../types.ts';
 import {
@@ -48,6 +49,8 @@ export interface DeviceHttpOptions {
 
 export interface DeviceHttpDeps {
   clock: Clock;
+  /** Paces bandwidth-limited downloads. */
+  timers: Timers;
   logger: Logger;
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
@@ -230,6 +233,8 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     const downloads = createArtifactDownloadHandler({
       artifacts: deps.downloads.artifacts,
       limits: deps.downloads.limits,
+      clock: deps.clock,
+      timers: deps.timers,
       refusal: (request) => refusal(request, request.params.sha256),
     });
     const artifacts = deps.downloads.artifacts;

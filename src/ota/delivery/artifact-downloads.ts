@@ -2,18 +2,28 @@
  * Firmware downloads on the device HTTPS API: `GET /device/v1/artifacts/{sha256}` for devices with a
  * valid certificate. URLs are immutable (the name is the content hash), so responses carry a strong
  * ETag and `Cache-Control: immutable` and a CDN or caching proxy can sit in front; `Range` resumes an
- * interrupted download; a concurrency limit answers 503 with `Retry-After` instead of queueing.
+ * interrupted download; a concurrency limit answers 503 with `Retry-After` instead of queueing, and
+ * a bandwidth limit (one token bucket shared by all downloads, optionally one per download) paces
+ * the bytes sent.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import type { Clock } from '../../infra/clock.ts';
+import type { Timers } from '../../infra/timers.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { ThrottleStream } from './download-throttle.ts';
 import { parseRange } from './http-range.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface DownloadLimits {
   /** Downloads served at once; more are told to come back later. */
   maxConcurrent: number;
   /** Seconds a refused client should wait (`Retry-After`). */
   retryAfterS: number;
+  /** Bytes per second sent by all downloads together; 0 = unlimited. */
+  maxBytesPerS: number;
+  /** Bytes per second sent by any one download; 0 = unlimited. */
+  maxBytesPerSPerDownload: number;
 }
 
 /** The parts of a Fastify request and reply the handler uses (any Fastify server flavour fits). */
@@ -36,6 +46,8 @@ export interface ArtifactDownloadDeps {
   /** Undefined when the client may download, else why not (answered with 401). */
   refusal(request: DownloadRequest): string | undefined;
   limits: DownloadLimits;
+  clock: Clock;
+  timers: Timers;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -50,6 +62,21 @@ export function createArtifactDownloadHandler(deps: ArtifactDownloadDeps): {
   active(): number;
 } {
   let active = 0;
+  const { maxBytesPerS, maxBytesPerSPerDownload } = deps.limits;
+  const shared = maxBytesPerS > 0 ? new TokenBucket({ bytesPerS: maxBytesPerS }, deps.clock) : undefined;
+
+  /** The body as sent: the artifact, paced when a bandwidth limit is configured. */
+  function paced(source: Readable): Readable {
+    const buckets = [
+      ...(shared ? [shared] : []),
+      ...(maxBytesPerSPerDownload > 0
+        ? [new TokenBucket({ bytesPerS: maxBytesPerSPerDownload }, deps.clock)]
+        : []),
+    ];
+    if (buckets.length === 0) return source;
+    // pipeline destroys the file stream when the client goes away and the throttle is destroyed.
+    return pipeline(source, new ThrottleStream(buckets, { timers: deps.timers }), () => {});
+  }
 
   async function serve(request: DownloadRequest, reply: DownloadReply): Promise<DownloadReply> {
     const why = deps.refusal(request);
@@ -78,11 +105,12 @@ export function createArtifactDownloadHandler(deps: ArtifactDownloadDeps): {
       return error(reply, 503, 'unavailable', 'too many downloads in progress; retry later');
     }
     active += 1;
-    const stream: Readable =
+    const file: Readable =
       range.kind === 'partial' ? deps.artifacts.read(sha256, range) : deps.artifacts.read(sha256);
-    stream.once('close', () => {
+    file.once('close', () => {
       active -= 1;
     });
+    const stream = paced(file);
     reply.type('application/octet-stream');
     if (range.kind === 'partial') {
       reply
