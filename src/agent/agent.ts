@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
-import { parseRejected } from './inbound.ts';
+import { parseRejected, parseUpdateNotify } from './inbound.ts';
 import { closeClient } from './mqtt-close.ts';
 import { createRenewal, type Renewal } from './renewal.ts';
 import {
@@ -38,6 +38,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     state: deviceTopic(deviceId, 'state/reported'),
     heartbeat: deviceTopic(deviceId, 'heartbeat'),
     rejected: deviceTopic(deviceId, 'rejected'),
+    updateNotify: deviceTopic(deviceId, 'update/notify'),
+    updateStatus: deviceTopic(deviceId, 'update/status'),
   };
 
   let state: DeviceState = validateState(initialState(options));
@@ -101,7 +103,11 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     connected = true;
     attempt = 0;
     // Subscribe first so a rejection of the report below, or a renewal answer, cannot be missed.
-    const subscriptions = renewal ? [topics.rejected, renewal.issuedTopic] : [topics.rejected];
+    const subscriptions = [
+      topics.rejected,
+      ...(renewal ? [renewal.issuedTopic] : []),
+      ...(options.onUpdateNotify ? [topics.updateNotify] : []),
+    ];
     c.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) logger.warn({ deviceId, err: err.message }, 'subscribe failed');
       publishState();
@@ -122,6 +128,15 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
 
   function onMessage(topic: string, payload: Buffer): void {
     if (renewal && topic === renewal.issuedTopic) return renewal.handleIssued(payload);
+    if (topic === topics.updateNotify && options.onUpdateNotify) {
+      const notify = parseUpdateNotify(payload);
+      if (!notify.ok) {
+        logger.warn({ deviceId, topic, reason: notify.reason }, 'ignoring invalid message from server');
+        return;
+      }
+      options.onUpdateNotify(notify.value);
+      return;
+    }
     if (topic !== topics.rejected) return;
     const parsed = parseRejected(payload);
     if (!parsed.ok) {
@@ -247,5 +262,6 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     state: () => structuredClone(state),
     setFirmwareVersion: (version) => updateState({ firmwareVersion: version }),
     updateState,
+    publishUpdateStatus: (status) => publishReliably(topics.updateStatus, JSON.stringify(status)),
   };
 }

@@ -33,6 +33,56 @@ const provisioningSchema = z.strictObject({
   caChainFile: filePath,
 });
 
+/**
+ * Firmware updates (A/B slots). Absent = the agent does not take updates. See docs/update-client.md.
+ */
+const updateSchema = z.strictObject({
+  /** The device HTTPS API: offers, TUF metadata and images (`https://host:8443`). */
+  deviceHttpUrl: z.string().regex(/^https:\/\/[^/]+\/?$/, 'must look like https://host:port'),
+  /** The TUF root.json shipped with the device (copied into the metadata dir on first start). */
+  tufRootFile: filePath,
+  /** Journal, part file and TUF metadata; default `<stateDir>/update`. */
+  dir: filePath.optional(),
+  slots: z.strictObject({
+    a: filePath,
+    b: filePath,
+    /** Bytes per slot; images larger are refused (needed for block devices). */
+    capacityBytes: z.number().int().positive().optional(),
+  }),
+  /** Length in bytes of the factory image in the booted slot, so deltas can be used from it. */
+  installedLength: z.number().int().positive().optional(),
+  boot: z.discriminatedUnion('kind', [
+    /** A JSON env file with the simulated bootloader's logic (tests, simulation). */
+    z.strictObject({ kind: z.literal('file'), envFile: filePath }),
+    /** U-Boot through fw_printenv / fw_setenv (bootcount, upgrade_available). */
+    z.strictObject({ kind: z.literal('uboot'), scriptFile: filePath.default('/run/flotilla-fw_setenv.script') }),
+    /** GRUB through grub-editenv on its env block. */
+    z.strictObject({ kind: z.literal('grub'), envFile: filePath.default('/boot/grub/grubenv') }),
+  ]),
+  /** The command that reboots the device; the agent exits after running it. */
+  rebootCommand: z.array(z.string().min(1)).min(1).default(['systemctl', 'reboot']),
+  health: z
+    .strictObject({
+      /** The trial boot must reach the server within this many seconds. */
+      connectWithinS: z.number().int().positive().default(120),
+      /** A custom check that must exit 0 (e.g. the application's self-test). */
+      command: z.array(z.string().min(1)).min(1).optional(),
+      /** Failed rounds before rolling back. */
+      rounds: z.number().int().min(1).max(20).default(3),
+      retryDelayS: z.number().int().min(0).default(10),
+    })
+    .prefault({}),
+  /** Seconds between offer pulls (jittered ±25 %); default 6 h. */
+  pollIntervalS: z.number().int().min(1).default(6 * 60 * 60),
+  /** Listen for pushed offers on MQTT as well as pulling; default true. */
+  push: z.boolean().default(true),
+  /** While this file exists, updates download but do not install (unless the offer forces it). */
+  lockFile: filePath.optional(),
+  /** minisign public key file; when set, images must also carry a valid minisign signature. */
+  minisignPublicKeyFile: filePath.optional(),
+});
+export type AgentUpdateConfig = z.output<typeof updateSchema>;
+
 const fieldsSchema = z.strictObject({
   deviceId: z
     .string()
@@ -73,6 +123,7 @@ const fieldsSchema = z.strictObject({
     .prefault({}),
   region: reported.region,
   tags: reported.tags,
+  update: updateSchema.optional(),
 });
 
 /** Where the device's identity comes from; paths as written in the file. */

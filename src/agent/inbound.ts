@@ -1,6 +1,7 @@
 /** Validates what the server sends the device (STYLE: validate at every trust boundary). Pure. */
 import type { z } from 'zod';
 import { rejectedSchema, type Rejected } from '../contracts/device-messages.ts';
+import { updateNotifySchema, type UpdateNotify } from '../contracts/update-messages.ts';
 import { provisionResponseSchema, type ProvisionResponse } from '../contracts/provisioning-messages.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -29,4 +30,9 @@ export function parseRejected(payload: Uint8Array): ParseResult<Rejected> {
 /** Parses a ProvisionResponse (provisioning over MQTT or HTTPS, and `certificate/issued`). */
 export function parseProvisionResponse(payload: Uint8Array | string): ParseResult<ProvisionResponse> {
   return parseJsonPayload(provisionResponseSchema, payload);
+}
+
+/** Parses a `fl/d/{id}/update/notify` payload. */
+export function parseUpdateNotify(payload: Uint8Array): ParseResult<UpdateNotify> {
+  return parseJsonPayload(updateNotifySchema, payload);
 }

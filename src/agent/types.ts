@@ -4,6 +4,7 @@ import type { Timers } from '../infra/timers.ts';
 
 export type { Timers } from '../infra/timers.ts';
 import type { Rejected, StateReported } from '../contracts/device-messages.ts';
+import type { UpdateNotify, UpdateStatus } from '../contracts/update-messages.ts';
 
 type LogMethod = (obj: Record<string, unknown>, msg: string) => void;
 
@@ -57,6 +58,11 @@ export interface AgentOptions {
   onRejected?: (rejected: Rejected) => void;
   /** Renews the certificate over this connection before it expires; off when absent. */
   renewal?: RenewalOptions;
+  /**
+   * A schema-valid `fl/d/{id}/update/notify` (push delivery of an update offer; retained, so it
+   * also arrives on every connect). Without it the agent does not subscribe to the topic.
+   */
+  onUpdateNotify?: (notify: UpdateNotify) => void;
 }
 
 export interface RenewalOptions {
@@ -98,6 +104,8 @@ export interface Agent {
   setFirmwareVersion(version: string): void;
   /** Merges `partial` into the state and republishes when something changed. */
   updateState(partial: Partial<DeviceState>): void;
+  /** Publishes `update/status` at QoS 1; resolves on PUBACK, rejects when not connected. */
+  publishUpdateStatus(status: UpdateStatus): Promise<void>;
 }
 
 export const AGENT_DEFAULTS = {

@@ -5,14 +5,18 @@
  * the data dir's CA, or (with `provision`) each device provisions itself with a factory batch's
  * claim credential, like a real device on first boot.
  */
+import { join } from 'node:path';
 import { createAgent } from '../agent/agent.ts';
-import type { Agent, AgentDeps, AgentLogger } from '../agent/types.ts';
+import { createHttpGet, readBody } from '../agent/update/transport.ts';
+import type { Agent, AgentDeps, AgentLogger, AgentOptions } from '../agent/types.ts';
 import { DEVICE_ID_PATTERN } from '../contracts/topics.ts';
 import { ValidationError } from '../infra/errors.ts';
 import { simulatedFleet, type SimulatedDevice } from './attributes.ts';
 import { prepareSimIdentities, type SimIdentity } from './identities.ts';
 import { forEachConcurrent } from './pool.ts';
 import { prepareProvisionedIdentities, type SimProvisioning } from './provisioned-identities.ts';
+import { simulatedImage } from './sim-firmware.ts';
+import { createUpdatingAgent, type SimUpdateOptions } from './updating-agent.ts';
 
 export type { SimProvisioning } from './provisioned-identities.ts';
 
@@ -36,6 +40,13 @@ export interface SimulationOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Called whenever the number of connected devices changes. */
   onProgress?: (connected: number, total: number) => void;
+  /**
+   * Devices take firmware updates (A/B slots under `<dataDir>/sim/devices/<id>/`). The TUF root
+   * they trust is fetched once from the server; the factory image defaults to simulatedImage().
+   */
+  updates?: Omit<SimUpdateOptions, 'trustedRoot' | 'initialImage'> & {
+    initialImage?: SimUpdateOptions['initialImage'];
+  };
 }
 
 export interface SimulationStats {
@@ -92,11 +103,18 @@ export async function startSimulation(
   const agentDeps: AgentDeps = { ...deps, logger: quietLogger(deps.logger) };
   const firstOutcomes: Promise<boolean>[] = [];
 
+  const updates = options.updates
+    ? {
+        ...options.updates,
+        initialImage: options.updates.initialImage ?? ((model, version) => simulatedImage(model, version)),
+        trustedRoot: await fetchTrustedRoot(options.updates.deviceHttpUrl, prepared.caPem, identities[0]),
+      }
+    : undefined;
   const agents = devices.map((device, i) => {
     let settle: (ok: boolean) => void = () => {};
     firstOutcomes.push(new Promise<boolean>((resolve) => (settle = resolve)));
     const identity = identities[i] as SimIdentity;
-    return createAgent(agentDeps, {
+    const agentOptions: AgentOptions = {
       deviceId: identity.deviceId,
       serverUrl: options.serverUrl,
       tls: { caPem: prepared.caPem, certPem: identity.certPem, keyPem: identity.keyPem },
@@ -118,7 +136,15 @@ export async function startSimulation(
         settle(false);
         if (wasConnected) progress();
       },
-    });
+    };
+    return updates
+      ? createUpdatingAgent(
+          agentDeps,
+          agentOptions,
+          updates,
+          join(options.dataDir, 'sim', 'devices', identity.deviceId),
+        )
+      : createAgent(agentDeps, agentOptions);
   });
 
   const rampStart = deps.clock.now();
@@ -215,4 +241,23 @@ function quietLogger(logger: AgentLogger): AgentLogger {
     warn: (obj, msg) => logger.warn(obj, msg),
     error: (obj, msg) => logger.error(obj, msg),
   };
+}
+
+/**
+ * The TUF root simulated devices ship with. A real device gets it at the factory; the simulator
+ * reads it once from the server over mTLS (trust on first use, acceptable for a simulation).
+ */
+async function fetchTrustedRoot(
+  deviceHttpUrl: string,
+  caPem: string,
+  identity: SimIdentity | undefined,
+): Promise<Buffer> {
+  if (!identity) throw new ValidationError('no simulated device has an identity to fetch the TUF root with');
+  const get = createHttpGet({ caPem, certPem: identity.certPem, keyPem: identity.keyPem });
+  const res = await get(`${deviceHttpUrl}/device/v1/tuf/1.root.json`);
+  const body = await readBody(res, 1024 * 1024);
+  if (res.statusCode !== 200) {
+    throw new ValidationError(`could not fetch the TUF root from ${deviceHttpUrl}: HTTP ${res.statusCode}`);
+  }
+  return body;
 }

@@ -2,34 +2,20 @@
  * What the device accepts, decided from verified TUF target custom fields BEFORE any download
  * (TUF 4.4 leaves `custom` to the application). Pure: no I/O.
  *
- * The target custom shape is a union by `kind` (an image without `kind` is an image). It mirrors
- * what signing/tuf/target-custom.ts is being extended to; one schema at merge.
+ * The target custom shape (a union by `kind`; an image without `kind` is an image) is the one
+ * schema of signing/tuf/target-custom.ts, shared with the server that signs it.
  */
 import semver from 'semver';
-import { z } from 'zod';
+import {
+  DeltaTargetCustomSchema as deltaCustomSchema,
+  TargetCustomSchema as targetCustomSchema,
+  type DeltaTargetCustom,
+  type ImageTargetCustom,
+} from '../../signing/tuf/target-custom.ts';
 import { UpdateRefusedError } from './errors.ts';
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
-const hardwareSchema = z.object({ model: z.string().min(1), revisions: z.array(z.string().min(1)) });
-
-export const imageCustomSchema = z.object({
-  kind: z.literal('image').optional(),
-  version: z.string().min(1),
-  hardware: hardwareSchema,
-  minVersion: z.string().min(1).optional(),
-  mandatory: z.boolean().optional(),
-  allowDowngrade: z.boolean().optional(),
-});
-export const deltaCustomSchema = z.object({
-  kind: z.literal('delta'),
-  version: z.string().min(1),
-  hardware: hardwareSchema,
-  base: z.object({ version: z.string().min(1), sha256: sha256Hex }),
-  target: z.object({ name: z.string().min(1), sha256: sha256Hex, length: z.number().int().nonnegative() }),
-});
-export const targetCustomSchema = z.union([deltaCustomSchema, imageCustomSchema]);
-export type ImageCustom = z.infer<typeof imageCustomSchema>;
-export type DeltaCustom = z.infer<typeof deltaCustomSchema>;
+export type ImageCustom = ImageTargetCustom;
+export type DeltaCustom = DeltaTargetCustom;
 
 /** A verified TUF target reduced to what the flow needs. */
 export interface SignedFile {
@@ -55,10 +41,15 @@ export function parseImageCustom(custom: unknown): ImageCustom {
   return parsed.data;
 }
 
+/** A release lists the revisions it fits; an empty list means every revision of the model. */
+function fitsRevision(revisions: readonly string[], revision: string): boolean {
+  return revisions.length === 0 || revisions.includes(revision);
+}
+
 /** Throws UpdateRefusedError with the contract reason when the device must not install `image`. */
 export function checkImagePolicy(image: ImageCustom, device: DeviceFacts): void {
   const { model, revision } = device.hardware;
-  if (image.hardware.model !== model || !image.hardware.revisions.includes(revision))
+  if (image.hardware.model !== model || !fitsRevision(image.hardware.revisions, revision))
     throw new UpdateRefusedError(
       'wrong_hardware',
       `target is for ${image.hardware.model}, not ${model}/${revision}`,
@@ -97,7 +88,7 @@ export function pickDelta(
       delta.target.sha256 === image.sha256 &&
       delta.target.length === image.length &&
       delta.hardware.model === device.hardware.model &&
-      delta.hardware.revisions.includes(device.hardware.revision)
+      fitsRevision(delta.hardware.revisions, device.hardware.revision)
     )
       return file;
   }

@@ -18,6 +18,8 @@ export interface GetOptions {
   signal?: AbortSignal;
   /** Gives up when no response headers arrive within this many ms; default 30 000. */
   timeoutMs?: number;
+  /** Extra request headers (e.g. If-None-Match for the offer poll). */
+  headers?: Record<string, string>;
 }
 
 export type HttpGet = (url: string, options?: GetOptions) => Promise<IncomingMessage>;
@@ -26,7 +28,7 @@ export type HttpGet = (url: string, options?: GetOptions) => Promise<IncomingMes
 export function createHttpGet(tls: DeviceTls | undefined): HttpGet {
   return (url, options = {}) =>
     new Promise((resolve, reject) => {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...options.headers };
       if (options.rangeStart !== undefined && options.rangeStart > 0)
         headers['range'] = `bytes=${options.rangeStart}-`;
       const common = { method: 'GET', headers, signal: options.signal, timeout: options.timeoutMs ?? 30_000 };

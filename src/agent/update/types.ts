@@ -88,6 +88,8 @@ export interface UpdateClient {
   install(): Promise<void>;
   /** Call once at agent start: continues or concludes whatever the journal says was under way. */
   resumeAfterBoot(): Promise<void>;
+  /** The version of the image in the booted slot (what the agent reports as its firmware). */
+  bootedVersion(): Promise<string>;
   /** The deployment in progress and its step, for the agent's state; undefined when idle. */
   current(): { deploymentId: string; phase: string } | undefined;
 }

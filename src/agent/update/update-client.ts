@@ -195,6 +195,11 @@ export function createUpdateClient(deps: UpdateClientDeps, options: UpdateClient
         await drive(c);
       });
     },
+    async bootedVersion() {
+      const c = await context();
+      const { booted } = await deps.bootControl.state();
+      return c.state.slots[booted]?.version ?? options.installed.version;
+    },
     current() {
       const job = ctx?.state.job;
       return job ? { deploymentId: job.offer.deploymentId, phase: job.phase } : undefined;
