@@ -55,7 +55,10 @@ const updateSchema = z.strictObject({
     /** A JSON env file with the simulated bootloader's logic (tests, simulation). */
     z.strictObject({ kind: z.literal('file'), envFile: filePath }),
     /** U-Boot through fw_printenv / fw_setenv (bootcount, upgrade_available). */
-    z.strictObject({ kind: z.literal('uboot'), scriptFile: filePath.default('/run/flotilla-fw_setenv.script') }),
+    z.strictObject({
+      kind: z.literal('uboot'),
+      scriptFile: filePath.default('/run/flotilla-fw_setenv.script'),
+    }),
     /** GRUB through grub-editenv on its env block. */
     z.strictObject({ kind: z.literal('grub'), envFile: filePath.default('/boot/grub/grubenv') }),
   ]),
@@ -73,7 +76,11 @@ const updateSchema = z.strictObject({
     })
     .prefault({}),
   /** Seconds between offer pulls (jittered ±25 %); default 6 h. */
-  pollIntervalS: z.number().int().min(1).default(6 * 60 * 60),
+  pollIntervalS: z
+    .number()
+    .int()
+    .min(1)
+    .default(6 * 60 * 60),
   /** Listen for pushed offers on MQTT as well as pulling; default true. */
   push: z.boolean().default(true),
   /** While this file exists, updates download but do not install (unless the offer forces it). */

@@ -34,14 +34,18 @@ export interface UpdatingAgent {
   stop(): Promise<void>;
 }
 
-export async function createUpdatingAgent(deps: AgentDeps, input: UpdatingAgentInput): Promise<UpdatingAgent> {
+export async function createUpdatingAgent(
+  deps: AgentDeps,
+  input: UpdatingAgentInput,
+): Promise<UpdatingAgent> {
   const { deviceId, tls } = input.agent;
-  let agent: Agent | undefined;
+  /** Set once created; the link and the client's callbacks only run after that. */
+  const live: { agent?: Agent } = {};
   let running = false;
   const connectedWaiters = new Set<() => void>();
 
   function waitConnected(timeoutMs: number): Promise<boolean> {
-    if (agent?.isConnected()) return Promise.resolve(true);
+    if (live.agent?.isConnected()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         connectedWaiters.delete(onConnect);
@@ -61,8 +65,8 @@ export async function createUpdatingAgent(deps: AgentDeps, input: UpdatingAgentI
       logger: deps.logger,
       httpGet: createHttpGet(tls),
       publish: (status) =>
-        agent ? agent.publishUpdateStatus(status) : Promise.reject(new Error('agent not started')),
-      isConnected: () => agent?.isConnected() ?? false,
+        live.agent ? live.agent.publishUpdateStatus(status) : Promise.reject(new Error('agent not started')),
+      isConnected: () => live.agent?.isConnected() ?? false,
     },
     {
       deviceId,
@@ -78,7 +82,7 @@ export async function createUpdatingAgent(deps: AgentDeps, input: UpdatingAgentI
       logger: deps.logger,
       report: (status) => {
         // The registry learns the new version (state/reported) before the success it explains.
-        if (status.state === 'success') agent?.setFirmwareVersion(status.version);
+        if (status.state === 'success') live.agent?.setFirmwareVersion(status.version);
         link.report(status);
       },
     },
@@ -103,7 +107,7 @@ export async function createUpdatingAgent(deps: AgentDeps, input: UpdatingAgentI
       input.agent.onConnected?.();
     },
   });
-  agent = created;
+  live.agent = created;
 
   return {
     agent: created,

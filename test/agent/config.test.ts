@@ -41,6 +41,30 @@ function configError(text: string, name: string): string {
 }
 
 describe('agent config', () => {
+  it('reads the update section with defaults, and names each wrong update field', () => {
+    const update = {
+      deviceHttpUrl: 'https://fleet.example:8443',
+      tufRootFile: 'root.json',
+      slots: { a: '/dev/mmcblk0p2', b: '/dev/mmcblk0p3', capacityBytes: 64 * 1024 * 1024 },
+      boot: { kind: 'uboot' },
+    };
+    const config = parseAgentConfig(JSON.stringify({ ...valid, update }), 'agent.json');
+    assert.equal(config.update?.pollIntervalS, 6 * 60 * 60);
+    assert.equal(config.update?.health.rounds, 3);
+    assert.deepEqual(config.update?.rebootCommand, ['systemctl', 'reboot']);
+    assert.deepEqual(config.update?.boot, { kind: 'uboot', scriptFile: '/run/flotilla-fw_setenv.script' });
+    const message = configError(
+      JSON.stringify({
+        ...valid,
+        update: { ...update, deviceHttpUrl: 'http://x', slots: { a: 'a.img' }, boot: { kind: 'lilo' } },
+      }),
+      'agent.json',
+    );
+    assert.match(message, /update\.deviceHttpUrl: must look like https:\/\/host:port/);
+    assert.match(message, /update\.slots\.b: is required/);
+    assert.match(message, /update\.boot\.kind/);
+  });
+
   it('parses YAML and JSON and fills defaults', () => {
     const fromJson = parseAgentConfig(JSON.stringify(valid), 'agent.json');
     assert.equal(fromJson.heartbeatIntervalS, 60);
