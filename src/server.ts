@@ -30,6 +30,7 @@ import { deviceRoutes } from './api/routes/devices.ts';
 import { systemRoutes } from './api/routes/system.ts';
 import { provisioningRoutes } from './api/routes/provisioning.ts';
 import { firmwareRoutes } from './api/routes/firmware.ts';
+import { updateMetadataRoutes } from './api/routes/update-metadata.ts';
 import { openArtifactStore } from './ota/artifacts/artifact-store.ts';
 import { createReleaseService } from './ota/releases/release-service.ts';
 import { loadOrCreateUrlKey } from './ota/delivery/signed-urls.ts';
@@ -285,6 +286,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           clock,
           signing: { urlKey, baseUrl: () => deviceHttpUrl },
         }),
+        ...updateMetadataRoutes({ repository }),
         ...deploymentRoutes({ service: deployments }),
       ],
     });

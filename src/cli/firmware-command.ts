@@ -10,6 +10,7 @@ import { createProgressBar } from './progress.ts';
 import { printTable } from './output.ts';
 import { registerFirmwareDiffCommand } from './firmware-diff.ts';
 import { registerDeploymentCommands } from './firmware-deploy-command.ts';
+import { registerSignMetadataCommand } from './sign-metadata-command.ts';
 
 interface PublishFlags {
   version: string;
@@ -64,6 +65,7 @@ export function registerFirmwareCommand(program: Command): Command {
   const firmware = program.command('firmware').description('Firmware images, releases and delta patches');
   registerFirmwareDiffCommand(firmware);
   registerDeploymentCommands(firmware);
+  registerSignMetadataCommand(firmware);
   firmware
     .command('publish')
     .description('Upload an image and publish it as a release for a hardware model')

@@ -12,41 +12,20 @@ import { request } from 'node:https';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { BaseFetcher, Updater } from 'tuf-js';
+import { Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { issueDeviceCert } from '../../src/pki/x509.ts';
 import { generateSigningKey } from '../../src/signing/ed25519.ts';
 import { readSigningKeyFile } from '../../src/signing/key-file.ts';
 import { encodePublicKey, signDigest, blake2bFile } from '../../src/signing/minisign.ts';
 import { parseTargetCustom } from '../../src/signing/tuf/target-custom.ts';
+import { DeviceCertFetcher } from '../helpers/device-cert-fetcher.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
-/** tuf-js fetcher over the device HTTPS API with a device client certificate. */
-class DeviceCertFetcher extends BaseFetcher {
-  constructor(private readonly tls: { ca: string; cert: string; key: string }) {
-    super();
-  }
-  override fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    return new Promise((resolve, reject) => {
-      const req = request(url, { ...this.tls }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          reject(new DownloadHTTPError(`GET ${url}: ${res.statusCode}`, res.statusCode ?? 0));
-          return;
-        }
-        resolve(Readable.toWeb(res) as ReadableStream<Uint8Array<ArrayBuffer>>);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  }
-}
 
 describe('signed update metadata (TUF + minisign + deltas)', () => {
   let fx: ServerFixture;

@@ -8,18 +8,21 @@ import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../infra/clock.ts';
-import { ForbiddenError } from '../../infra/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../infra/errors.ts';
 import { KeyedSerialQueue } from '../../infra/keyed-queue.ts';
 import { ensurePrivateDir, fileExists } from '../../pki/pem-files.ts';
 import {
   addTargets,
+  canonicalSignedBytes,
   createRepository,
   ed25519Signer,
   openRepository,
+  publishSignedTargets,
   publishSnapshot,
   refreshTimestamp,
 } from '../../signing/tuf/index.ts';
 import type {
+  DetachedSignature,
   PublishedVersions,
   RoleLifetimesMs,
   TargetInput,
@@ -28,6 +31,7 @@ import type {
 import { latestVersion, readMetadata } from '../../signing/tuf/layout.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import { dueForRefresh } from './metadata-refresher.ts';
+import { pendingTargetsStore, type PendingTargets } from './pending-targets.ts';
 import { generateRoleKeys, readRoleKeys, type RoleKeys } from './server-keys.ts';
 
 export interface UpdateRepositoryDeps {
@@ -40,18 +44,37 @@ export interface UpdateRepositoryDeps {
 export interface UpdateRepository {
   /** The repository directory served at `/device/v1/tuf/`. */
   readonly dir: string;
-  /** Whether the targets key is on this server (else publishing targets is refused). */
+  /** Whether the targets key is on this server (else targets are staged for offline signing). */
   readonly targetsKeyOnline: boolean;
-  /** Adds targets and signs new targets, snapshot and timestamp metadata. Audited. */
-  publish(
-    targets: readonly TargetInput[],
-    context: { actor: string; source: string },
+  /**
+   * Adds targets and signs new targets, snapshot and timestamp metadata; with the targets key
+   * offline, stages them for `publishSignedTargets` instead. Audited.
+   */
+  publish(targets: readonly TargetInput[], context: AuditContext): Promise<PublishOutcome>;
+  /** The staged targets metadata waiting for an offline signature, if any. */
+  pendingTargets(): Promise<PendingTargets | undefined>;
+  /**
+   * Publishes the staged targets metadata with signatures made offline (`signed` must be exactly
+   * the staged object), then a new snapshot and timestamp. Audited.
+   */
+  publishSignedTargets(
+    submission: { version: number; signed: Record<string, unknown>; signatures: DetachedSignature[] },
+    context: AuditContext,
   ): Promise<PublishedVersions>;
   /** Re-signs snapshot and/or timestamp when less than half their lifetime is left. */
   refreshExpiring(): Promise<void>;
   /** Whether `name` with this sha256 is a target of the current targets metadata. */
   hasTarget(name: string, sha256: string): Promise<boolean>;
 }
+
+export interface AuditContext {
+  actor: string;
+  source: string;
+}
+
+/** Published now, or staged until the offline targets key signs (`version` to be signed). */
+export type PublishOutcome =
+  { staged: false; versions: PublishedVersions } | { staged: true; version: number; names: string[] };
 
 const QUEUE_KEY = 'tuf';
 
@@ -78,12 +101,29 @@ export async function openUpdateRepository(
   }
   const targetsSigner = keys.targets ? ed25519Signer(keys.targets) : undefined;
   const queue = new KeyedSerialQueue();
+  const pending = pendingTargetsStore(repo, join(dataDir, 'tuf', 'pending-targets.json'));
+
+  const stage = async (targets: readonly TargetInput[], context: AuditContext): Promise<PublishOutcome> => {
+    const staged = await pending.stage(targets);
+    const names = targets.map((t) => t.name);
+    await deps.audit.appendAudit({
+      atMs: deps.clock.now(),
+      actor: context.actor,
+      action: 'tuf.targets_staged',
+      target: `targets@${staged.version}`,
+      source: context.source,
+      details: { names, pending: staged.names },
+    });
+    deps.logger.warn(
+      { version: staged.version, names },
+      'TUF targets key offline: targets staged; sign them with `flotilla firmware sign-metadata`',
+    );
+    return { staged: true, version: staged.version, names: staged.names };
+  };
 
   const publish: UpdateRepository['publish'] = (targets, context) =>
     queue.run(QUEUE_KEY, async () => {
-      if (!targetsSigner) {
-        throw new ForbiddenError('the TUF targets key is offline; targets metadata cannot be signed here');
-      }
+      if (!targetsSigner) return stage(targets, context);
       const versions = await addTargets(repo, targets, [targetsSigner]);
       await deps.audit.appendAudit({
         atMs: deps.clock.now(),
@@ -94,6 +134,32 @@ export async function openUpdateRepository(
         details: { ...versions, names: targets.map((t) => t.name) },
       });
       deps.logger.info({ ...versions, names: targets.map((t) => t.name) }, 'TUF metadata published');
+      return { staged: false, versions };
+    });
+
+  const publishSigned: UpdateRepository['publishSignedTargets'] = (submission, context) =>
+    queue.run(QUEUE_KEY, async () => {
+      const staged = await pending.current();
+      if (!staged) throw new NotFoundError('no staged targets to sign');
+      if (
+        submission.version !== staged.version ||
+        !canonicalSignedBytes(submission.signed).equals(staged.canonical)
+      ) {
+        throw new ConflictError('the signed metadata is not the staged one; fetch it again', {
+          version: staged.version,
+        });
+      }
+      const versions = await publishSignedTargets(repo, staged.signed, submission.signatures);
+      await pending.clear();
+      await deps.audit.appendAudit({
+        atMs: deps.clock.now(),
+        actor: context.actor,
+        action: 'tuf.targets_signed_offline',
+        target: `targets@${versions.targets}`,
+        source: context.source,
+        details: { ...versions, names: staged.names, keyIds: submission.signatures.map((s) => s.keyid) },
+      });
+      deps.logger.info({ ...versions, names: staged.names }, 'TUF targets signed offline published');
       return versions;
     });
 
@@ -103,6 +169,8 @@ export async function openUpdateRepository(
     dir,
     targetsKeyOnline: targetsSigner !== undefined,
     publish,
+    pendingTargets: () => queue.run(QUEUE_KEY, () => pending.current()),
+    publishSignedTargets: publishSigned,
     refreshExpiring: () => queue.run(QUEUE_KEY, () => refreshExpiring(repo, deps.logger)),
     async hasTarget(name, sha256) {
       const version = await latestVersion(dir, 'targets');

@@ -76,14 +76,7 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
     allowDowngrade: boolean,
     context: { actor: string; source: string },
   ): Promise<void> {
-    if (!deps.repository.targetsKeyOnline) {
-      // Two-step offline signing of targets is not built yet (docs/architecture.md).
-      logger.warn(
-        { release: release.id },
-        'TUF targets key offline: the release is not in the update metadata',
-      );
-      return;
-    }
+    // With the targets key offline the target is staged until an operator signs it.
     await deps.repository.publish(
       [
         {

@@ -22,3 +22,6 @@ export {
   TargetNameSchema,
 } from './target-custom.ts';
 export type { DeltaTargetCustom, ImageTargetCustom, TargetCustom, TargetInput } from './target-custom.ts';
+export { buildTargets } from './targets.ts';
+export { canonicalSignedBytes, publishSignedTargets } from './offline-targets.ts';
+export type { DetachedSignature } from './offline-targets.ts';

@@ -20,9 +20,8 @@ export interface PublishedVersions {
 }
 
 /**
- * Publishes targets (TUF 4.4): copies each file content-addressed to `targets/<sha256>.<name>`
- * (TUF 5.7.3 consistent snapshots) unless it is stored elsewhere (`sha256` + `length` inputs), signs targets version N+1 containing every earlier target
- * plus these (same name replaces), then a new snapshot and timestamp.
+ * Publishes targets (TUF 4.4): builds targets version N+1 (see buildTargets), signs it, then
+ * writes a new snapshot and timestamp.
  * `targetsSigners` may be offline/remote signers; the server need not hold the targets key.
  */
 export async function addTargets(
@@ -35,6 +34,21 @@ export async function addTargets(
   assertThreshold(root.signed, 'targets', targetsSigners);
   assertThreshold(root.signed, 'snapshot', [repo.snapshotSigner]);
   assertThreshold(root.signed, 'timestamp', [repo.timestampSigner]);
+  const metadata = await buildTargets(repo, targets);
+  await signMetadata(metadata, targetsSigners);
+  return writeTargetsAndSnapshot(repo, metadata);
+}
+
+/**
+ * The unsigned targets metadata version N+1: every earlier target plus these (same name
+ * replaces), with a fresh expiry. Copies each file given by `path`/`bytes` content-addressed to
+ * `targets/<sha256>.<name>` (TUF 5.7.3 consistent snapshots); `sha256` + `length` inputs are
+ * stored elsewhere (the artifact store).
+ */
+export async function buildTargets(
+  repo: TufRepository,
+  targets: readonly TargetInput[],
+): Promise<Metadata<Targets>> {
   const previousVersion = await latestVersion(repo.dir, 'targets');
   const previous =
     previousVersion > 0 ? (await readMetadata(repo.dir, 'targets', previousVersion)).signed : undefined;
@@ -48,7 +62,7 @@ export async function addTargets(
     files[file.path] = file;
   }
 
-  const metadata = new Metadata(
+  return new Metadata(
     new Targets({
       version: previousVersion + 1,
       specVersion: SPEC_VERSION,
@@ -56,7 +70,13 @@ export async function addTargets(
       targets: files,
     }),
   );
-  await signMetadata(metadata, targetsSigners);
+}
+
+/** Writes signed targets metadata, then a new snapshot and timestamp (TUF 4.5, 4.6). */
+export async function writeTargetsAndSnapshot(
+  repo: TufRepository,
+  metadata: Metadata<Targets>,
+): Promise<PublishedVersions> {
   await writeMetadata(repo.dir, 'targets', metadata);
   const snapshot = await publishSnapshot(repo);
   const timestamp = (await readMetadata(repo.dir, 'timestamp', 0)).signed.version;
