@@ -1,6 +1,6 @@
 // The refresher against a real repository on disk, with a controlled clock and timers.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -87,5 +87,36 @@ describe('metadata refresher', () => {
     assert.equal(await versionOf(repo.dir, 'timestamp.json'), 3);
     await refresher.stop();
     assert.equal(timers.intervals.size, 0);
+  });
+  it('re-signs targets before their 90 days run out, or stages them when the targets key is offline', async () => {
+    const dir = await mkdtemp(join(dataDir, 'targets-'));
+    let nowMs = Date.UTC(2030, 0, 1);
+    const clock = { now: () => nowMs };
+    const audit: NewAuditEntry[] = [];
+    const deps = {
+      clock,
+      logger: createLogger('silent'),
+      audit: { appendAudit: (entry: NewAuditEntry) => Promise.resolve(void audit.push(entry)) },
+    };
+    const online = await openUpdateRepository(dir, deps);
+    nowMs += 46 * 24 * HOUR_MS; // targets (90 days) have under half left
+    await online.refreshExpiring();
+    assert.equal(await versionOf(online.dir, '2.targets.json'), 2);
+    const expires = (
+      JSON.parse(await readFile(join(online.dir, '2.targets.json'), 'utf8')) as {
+        signed: { expires: string };
+      }
+    ).signed.expires;
+    assert.equal(Date.parse(expires), nowMs + 90 * 24 * HOUR_MS);
+
+    // The operator takes the targets key offline: the refresher stages the re-signing instead.
+    await rename(join(dir, 'tuf', 'keys', 'targets.pem'), join(dir, 'targets.pem'));
+    const offline = await openUpdateRepository(dir, deps);
+    nowMs += 46 * 24 * HOUR_MS;
+    await offline.refreshExpiring();
+    await offline.refreshExpiring(); // staged once, not again while it is pending
+    assert.equal(audit.filter((entry) => entry.action === 'tuf.targets_staged').length, 1);
+    const pending = await offline.pendingTargets();
+    assert.equal(pending?.version, 3);
   });
 });

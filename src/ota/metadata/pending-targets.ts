@@ -70,7 +70,8 @@ export function pendingTargetsStore(repo: TufRepository, file: string): PendingT
     },
     async current() {
       const pending = await read();
-      if (!pending || pending.targets.length === 0) return undefined;
+      // An empty list is a staged re-signing (same targets, fresh expiry) and still pending.
+      if (!pending) return undefined;
       const expected = (await latestVersion(repo.dir, 'targets')) + 1;
       if (pending.signed['version'] !== expected) return write(pending.targets);
       return {

@@ -171,7 +171,20 @@ export async function openUpdateRepository(
     publish,
     pendingTargets: () => queue.run(QUEUE_KEY, () => pending.current()),
     publishSignedTargets: publishSigned,
-    refreshExpiring: () => queue.run(QUEUE_KEY, () => refreshExpiring(repo, deps.logger)),
+    refreshExpiring: () =>
+      queue.run(QUEUE_KEY, async () => {
+        if (await targetsDue(repo)) {
+          if (targetsSigner) {
+            const versions = await addTargets(repo, [], [targetsSigner]);
+            deps.logger.info(versions, 'TUF targets re-signed before expiry');
+            return;
+          }
+          // Offline key: stage a re-signing (same targets, fresh expiry) for `firmware sign-metadata`.
+          if ((await pending.current()) === undefined)
+            await stage([], { actor: 'server', source: 'refresher' });
+        }
+        await refreshExpiring(repo, deps.logger);
+      }),
     async hasTarget(name, sha256) {
       const version = await latestVersion(dir, 'targets');
       if (version === 0) return false;
@@ -207,6 +220,14 @@ async function openOrCreate(
     },
     repoDeps,
   );
+}
+
+/** Targets metadata under half its lifetime (TUF 4.4 expiry): re-sign it (online key) or stage it. */
+async function targetsDue(repo: TufRepository): Promise<boolean> {
+  const version = await latestVersion(repo.dir, 'targets');
+  if (version === 0) return false;
+  const targets = await readMetadata(repo.dir, 'targets', version);
+  return dueForRefresh(repo.clock.now(), Date.parse(targets.signed.expires), repo.lifetimesMs.targets);
 }
 
 /** TUF 4.5/4.6: a new snapshot also re-signs the timestamp, so check the snapshot first. */
