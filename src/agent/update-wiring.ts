@@ -23,6 +23,8 @@ export interface UpdatingAgentInput {
   /** Listen for `update/notify`; false = pull only. */
   push: boolean;
   pollIntervalS?: number;
+  /** How often a download parked by the update lock re-checks the lock, in ms; default 60 s. */
+  lockCheckIntervalMs?: number;
 }
 
 export interface UpdatingAgent {
@@ -108,6 +110,7 @@ export async function createUpdatingAgent(
     },
   });
   live.agent = created;
+  let lockTimer: unknown;
 
   return {
     agent: created,
@@ -117,12 +120,20 @@ export async function createUpdatingAgent(
       running = true;
       created.start();
       link.start();
+      // An install deferred by the update lock goes ahead soon after the lock clears.
+      lockTimer = deps.timers.setInterval(() => {
+        if (client.current()?.phase !== 'downloaded') return;
+        client.resume().catch((err: unknown) => {
+          deps.logger.warn({ deviceId, err: (err as Error).message }, 'deferred install failed');
+        });
+      }, input.lockCheckIntervalMs ?? 60_000);
       client.resumeAfterBoot().catch((err: unknown) => {
         deps.logger.warn({ deviceId, err: (err as Error).message }, 'update resume failed');
       });
     },
     async stop() {
       running = false;
+      if (lockTimer !== undefined) deps.timers.clearInterval(lockTimer);
       link.stop();
       await created.stop();
     },

@@ -29,7 +29,7 @@ after(async () => {
 });
 
 describe('update client: when to install', () => {
-  it('installNow=false stops at downloaded; install() continues', async () => {
+  it('installNow=false stops at downloaded; resume() keeps it parked, install() continues', async () => {
     const w = await world(base);
     const slotB = await readFile(w.device.slots.b);
     const { client, reports, rebooted } = createClient(w.device, w.server.url);
@@ -40,6 +40,7 @@ describe('update client: when to install', () => {
     // A restart in between changes nothing: install() on a fresh client continues from the journal.
     const later = createClient(w.device, w.server.url, { reports });
     await later.client.resumeAfterBoot();
+    await later.client.resume();
     assert.equal(later.rebooted(), false);
     await later.client.install();
     assert.equal(later.rebooted(), true);
@@ -66,10 +67,10 @@ describe('update client: when to install', () => {
     await client.offer(offer());
     assert.equal(reports.at(-1)?.state, 'downloaded');
     assert.match(reports.at(-1)?.detail ?? '', /lock/);
-    await client.install();
+    await client.resume();
     assert.equal(rebooted(), false, 'still locked');
     await unlink(lock);
-    await client.install();
+    await client.resume(); // what the agent's lock re-check does
     assert.equal(rebooted(), true);
 
     const w2 = await world(base);

@@ -86,6 +86,11 @@ export interface UpdateClient {
   offer(offer: unknown): Promise<void>;
   /** Installs a downloaded update now (download-now-install-later, or after the lock clears). */
   install(): Promise<void>;
+  /**
+   * Re-checks a job parked at `downloaded`: installs it if installing was requested (an offer with
+   * installNow, or install()) and the update lock has cleared; a download-later job stays parked.
+   */
+  resume(): Promise<void>;
   /** Call once at agent start: continues or concludes whatever the journal says was under way. */
   resumeAfterBoot(): Promise<void>;
   /** The version of the image in the booted slot (what the agent reports as its firmware). */

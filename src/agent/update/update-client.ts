@@ -189,6 +189,11 @@ export function createUpdateClient(deps: UpdateClientDeps, options: UpdateClient
         await drive(c);
       });
     },
+    resume() {
+      return serial(async (c) => {
+        if (c.state.job?.phase === 'downloaded') await drive(c);
+      });
+    },
     resumeAfterBoot() {
       return serial(async (c) => {
         await sendFinal(c);
