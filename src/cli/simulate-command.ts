@@ -27,6 +27,8 @@ interface SimulateFlags {
   heartbeat: number;
   json?: boolean;
   logLevel: LogLevel;
+  updates?: string;
+  pollInterval?: number;
 }
 
 function integer(min: number) {
@@ -110,6 +112,16 @@ export function registerSimulateCommand(program: Command): void {
         .default(100),
     )
     .addOption(new Option('--heartbeat <seconds>', 'heartbeat interval').argParser(integer(1)).default(60))
+    .option(
+      '--updates <device-https-url>',
+      'devices take firmware updates (A/B slot files under <data-dir>/sim/devices) from this device HTTPS API, e.g. https://localhost:8443',
+    )
+    .addOption(
+      new Option(
+        '--poll-interval <seconds>',
+        'with --updates: seconds between update checks (default 6 h)',
+      ).argParser(integer(1)),
+    )
     .option('--json', 'print the summary as JSON on stdout')
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('warn'),
@@ -122,7 +134,8 @@ Runs until SIGINT/SIGTERM, then disconnects every device cleanly.
 Examples:
   flotilla simulate --devices 1000 --server mqtts://localhost:8883 --data-dir .data --seed 1 --json
   flotilla factory batch --serials serials.txt --model tracker-2 --revision B --out ./batch-1
-  flotilla simulate --provision-batch ./batch-1 --data-dir .data`,
+  flotilla simulate --provision-batch ./batch-1 --data-dir .data
+  flotilla simulate --devices 200 --updates https://localhost:8443   # devices that take firmware updates`,
     )
     .action(async (flags: SimulateFlags) => {
       await runSimulate(flags);
@@ -131,7 +144,19 @@ Examples:
 
 /** The simulation the flags describe; reads the batch dir with --provision-batch. */
 async function simulationOptions(flags: SimulateFlags): Promise<SimulationOptions> {
-  const common = { seed: flags.seed, dataDir: flags.dataDir, connectConcurrency: flags.concurrency };
+  const common = {
+    seed: flags.seed,
+    dataDir: flags.dataDir,
+    connectConcurrency: flags.concurrency,
+    ...(flags.updates !== undefined
+      ? {
+          updates: {
+            deviceHttpUrl: flags.updates.replace(/\/$/, ''),
+            ...(flags.pollInterval !== undefined ? { pollIntervalS: flags.pollInterval } : {}),
+          },
+        }
+      : {}),
+  };
   if (flags.provisionBatch === undefined) {
     return {
       ...common,
