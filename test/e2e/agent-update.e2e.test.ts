@@ -33,17 +33,7 @@ describe('agent daemon firmware update', { timeout: 120_000 }, () => {
   const v1 = simulatedImage(MODEL, '1.0.0');
   const v2 = simulatedImage(MODEL, '1.1.0');
 
-  async function api(method: string, path: string, body?: unknown) {
-    const response = await fetch(`http://127.0.0.1:${fx.httpPort}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : Buffer.isBuffer(body)
-          ? { headers: { 'content-type': 'application/octet-stream' }, body }
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const api = (method: string, path: string, body?: unknown) => fx.request(method, path, body);
 
   before(async () => {
     fx = await createServerFixture();

@@ -34,17 +34,7 @@ describe('a simulated fleet updates end to end', { timeout: 240_000 }, () => {
   /** The tracker-2 devices of the simulated fleet (the ones every deployment here targets). */
   const trackers = simulatedFleet(DEVICES, SEED).filter((d) => d.hardware.model === MODEL);
 
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-    const response = await fetch(`http://127.0.0.1:${fx.httpPort}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : Buffer.isBuffer(body)
-          ? { headers: { 'content-type': 'application/octet-stream' }, body }
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  }
+  const api = async (method: string, path: string, body?: unknown) => fx.request(method, path, body);
 
   async function publish(version: string, image: Buffer): Promise<void> {
     assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);

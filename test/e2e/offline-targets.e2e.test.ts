@@ -24,18 +24,7 @@ describe('publishing with the TUF targets key offline', () => {
   let dir: string;
   const image = randomBytes(64 * 1024);
 
-  async function api(method: string, path: string, body?: unknown, type = 'application/json') {
-    const response = await fetch(`http://127.0.0.1:${fx.httpPort}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : {
-            headers: { 'content-type': type },
-            body: type === 'application/json' ? JSON.stringify(body) : (body as Buffer),
-          }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const api = (method: string, path: string, body?: unknown) => fx.request(method, path, body);
   const targetsFiles = async () =>
     (await readdir(join(fx.dataDir, 'tuf', 'repo'))).filter((f) => f.endsWith('.targets.json')).sort();
 
@@ -52,10 +41,7 @@ describe('publishing with the TUF targets key offline', () => {
   });
 
   it('stages a release, refuses a wrong key, and publishes the offline signature', async () => {
-    assert.equal(
-      (await api('PUT', '/api/v1/firmware/artifacts', image, 'application/octet-stream')).status,
-      201,
-    );
+    assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
     assert.equal((await api('GET', '/api/v1/firmware/metadata/pending')).status, 404);
     const published = await api('POST', '/api/v1/firmware/releases', {
       hardwareModel: 'tracker',

@@ -36,18 +36,7 @@ describe('signed update metadata (TUF + minisign + deltas)', () => {
   const v2 = Buffer.from(v1);
   for (let i = 0; i < 40; i++) v2[(i * 7919) % v2.length] = i;
 
-  async function api(method: string, path: string, body?: unknown, type = 'application/json') {
-    const response = await fetch(`http://127.0.0.1:${fx.httpPort}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : {
-            headers: { 'content-type': type },
-            body: type === 'application/json' ? JSON.stringify(body) : (body as Buffer),
-          }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const api = (method: string, path: string, body?: unknown) => fx.request(method, path, body);
 
   before(async () => {
     fx = await createServerFixture({ ota: { minisignPublicKeys: [encodePublicKey(operatorKey)] } });
@@ -66,7 +55,7 @@ describe('signed update metadata (TUF + minisign + deltas)', () => {
         Date.now(),
       );
     for (const image of [v1, v2]) {
-      const uploaded = await api('PUT', '/api/v1/firmware/artifacts', image, 'application/octet-stream');
+      const uploaded = await api('PUT', '/api/v1/firmware/artifacts', image);
       assert.equal(uploaded.status, 201);
     }
     const release = { hardwareModel: 'tracker', hardwareRevisions: ['A'] };

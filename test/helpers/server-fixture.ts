@@ -20,6 +20,12 @@ export interface ServerFixture {
   /** Stops the server and removes the data directory. */
   close(): Promise<void>;
   api<T>(path: string): Promise<{ status: number; body: T }>;
+  /** Any management API call: a Buffer body is sent as an octet stream, anything else as JSON. */
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 /** `deps` replaces the server's clock and timers (e.g. fake time); the logger is always silent-by-default. */
@@ -63,6 +69,17 @@ export async function createServerFixture(
     async close() {
       await fixture.stop();
       await rm(dataDir, { recursive: true, force: true });
+    },
+    async request(method, path, body) {
+      const response = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : Buffer.isBuffer(body)
+            ? { headers: { 'content-type': 'application/octet-stream' }, body }
+            : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
     async api<T>(path: string) {
       const response = await fetch(`http://127.0.0.1:${httpPort}${path}`);
