@@ -21,6 +21,7 @@ export function isRetryableRefusal(code: ProvisionRefusalCode): boolean {
     case 'csr_subject_mismatch':
     case 'unsupported_key':
     case 'revoked':
+    case 'unauthenticated':
       return false;
   }
 }

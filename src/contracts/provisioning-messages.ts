@@ -46,6 +46,7 @@ export const provisionRefusalCodes = [
   'csr_subject_mismatch',
   'unsupported_key',
   'revoked',
+  'unauthenticated',
   'internal_error',
 ] as const;
 export type ProvisionRefusalCode = (typeof provisionRefusalCodes)[number];

@@ -164,6 +164,7 @@ describe('zero-touch provisioning', () => {
       { serial: 'SN-E', csrPem },
     );
     assert.equal(noCert.status, 401);
+    assert.equal((noCert.body as { code?: string }).code, 'unauthenticated');
   });
 
   it('issues a token to a device without TLS client certificates; mosquitto_pub logs in with it', async () => {
@@ -373,6 +374,18 @@ describe('zero-touch provisioning', () => {
     await closed;
     live.end(true);
     assert.notEqual(await mosquittoPub('SN-A', ['--cert', certFile, '--key', keyFile]), 0);
+    // Over HTTPS the refusal names the reason: a known certificate, revoked.
+    const renew = await postWithCertificate(
+      `${fx.server().deviceHttpUrl}/device/v1/certificate/renew`,
+      {
+        caPem: batch.caChainPem,
+        certPem: await readFile(certFile, 'utf8'),
+        keyPem: await readFile(keyFile, 'utf8'),
+      },
+      { csrPem: 'not needed: refused before the body is read' },
+    );
+    assert.equal(renew.status, 401);
+    assert.equal((renew.body as { code?: string }).code, 'revoked');
 
     const crl = await (await fetch(`http://127.0.0.1:${fx.httpPort}/pki/crl.pem`)).text();
     const crlFile = await write('crl.pem', crl);

@@ -77,6 +77,7 @@ const statusForRefusal: Record<ProvisionRefusalCode, number> = {
   claim_expired: 403,
   claim_exhausted: 403,
   revoked: 403,
+  unauthenticated: 401,
   internal_error: 503,
 };
 
@@ -91,6 +92,12 @@ function refuse(
   message: string,
 ): FastifyReply {
   return reply.status(status).send({ status: 'rejected', code, message } satisfies ProvisionResponse);
+}
+
+/** Why a request's certificate does not stand for a session. */
+interface SessionRefusal {
+  code: 'unauthenticated' | 'revoked';
+  message: string;
 }
 
 export type DeviceHttpServer = ReturnType<typeof createDeviceHttpServer>;
@@ -111,22 +118,28 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
   function sessionOf(
     request: FastifyRequest,
     clientId: (identity: string) => string,
-  ): SessionIdentity | string {
+  ): SessionIdentity | SessionRefusal {
     return certificateSession(request.raw.socket as TLSSocket, clientId);
   }
 
-  /** The session a verified client certificate stands for, or why there is none. */
+  /**
+   * The session a verified client certificate stands for, or why there is none: `unauthenticated`
+   * (no, unverified or unusable certificate) or `revoked` (a known credential the fleet revoked).
+   */
   function certificateSession(
     socket: TLSSocket,
     clientId: (identity: string) => string,
-  ): SessionIdentity | string {
+  ): SessionIdentity | SessionRefusal {
+    const unauthenticated = (message: string): SessionRefusal => ({ code: 'unauthenticated', message });
     const cert = socket.getPeerCertificate();
-    if (!cert || Object.keys(cert).length === 0) return 'a client certificate is required';
-    if (!socket.authorized) return `client certificate not accepted: ${String(socket.authorizationError)}`;
+    if (!cert || Object.keys(cert).length === 0) return unauthenticated('a client certificate is required');
+    if (!socket.authorized)
+      return unauthenticated(`client certificate not accepted: ${String(socket.authorizationError)}`);
     const cn = typeof cert.subject?.CN === 'string' ? cert.subject.CN : '';
     const result = identityFromCertificate(cert, clientId(cn));
-    if (!result.ok) return result.reason;
-    return deps.credentials.refusal(result.identity) ?? result.identity;
+    if (!result.ok) return unauthenticated(result.reason);
+    const revoked = deps.credentials.refusal(result.identity);
+    return revoked === undefined ? result.identity : { code: 'revoked', message: revoked };
   }
 
   app.post('/device/v1/provision', async (request, reply) => {
@@ -140,7 +153,7 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     }
     // Over HTTPS there is no client id: the serial in the request plays its part.
     const session = sessionOf(request, () => serial);
-    if (typeof session === 'string') return refuse(reply, 401, 'revoked', session);
+    if ('code' in session) return refuse(reply, 401, session.code, session.message);
     if (session.kind !== 'claim')
       return refuse(reply, 403, 'wrong_batch', 'provisioning needs a claim certificate');
     const response = await deps.provisioning.provision(session.claim, body, {
@@ -152,7 +165,7 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
 
   app.post('/device/v1/certificate/renew', async (request, reply) => {
     const session = sessionOf(request, (cn) => cn);
-    if (typeof session === 'string') return refuse(reply, 401, 'revoked', session);
+    if ('code' in session) return refuse(reply, 401, session.code, session.message);
     if (session.kind !== 'device')
       return refuse(reply, 403, 'wrong_batch', 'renewal needs a device certificate');
     let json: unknown;
@@ -174,7 +187,7 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
   /** The device a request's certificate stands for, or the refusal already sent. */
   function deviceOf(request: FastifyRequest, reply: FastifyReply): DeviceIdentity | FastifyReply {
     const session = sessionOf(request, (cn) => cn);
-    if (typeof session === 'string') return refuse(reply, 401, 'revoked', session);
+    if ('code' in session) return refuse(reply, 401, session.code, session.message);
     if (session.kind !== 'device')
       return refuse(reply, 403, 'wrong_batch', 'this needs a device certificate');
     return session.device;
@@ -227,7 +240,7 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
         return check.ok ? undefined : check.reason;
       }
       const session = certificateSession(request.raw.socket as TLSSocket, (cn) => cn);
-      if (typeof session === 'string') return session;
+      if ('code' in session) return session.message;
       return session.kind === 'device' ? undefined : 'downloads need a device certificate or a signed URL';
     };
     const downloads = createArtifactDownloadHandler({
