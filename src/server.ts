@@ -255,6 +255,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       repository,
       deltas,
     });
+    await releaseService.reconcile();
 
     createFleetMetrics(metricsRegistry, store);
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');

@@ -66,6 +66,11 @@ export interface ReleaseService {
   publish(release: PublishRelease, context: { actor: string; source: string }): Promise<Release>;
   /** Publishes the image target if the current targets metadata lacks it (idempotent). */
   ensureImageTarget(release: Release, context: { actor: string; source: string }): Promise<void>;
+  /**
+   * Completes publications a crash interrupted (release stored, but no signature or no target):
+   * run at start, before devices are served. Returns the releases it completed.
+   */
+  reconcile(): Promise<string[]>;
 }
 
 export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
@@ -147,6 +152,27 @@ export function createReleaseService(deps: ReleaseServiceDeps): ReleaseService {
       // Deltas are built in the background; the builder logs and records its own failures.
       await deps.deltas.schedule(created);
       return created;
+    },
+    async reconcile() {
+      const completed: string[] = [];
+      const context = { actor: 'server', source: 'start' };
+      for (const release of await releases.listReleases({})) {
+        const missingSignature = (await artifacts.readSignature(release.sha256)) === undefined;
+        if (missingSignature) {
+          const signed = await imageSignature(artifacts.path(release.sha256), undefined, {
+            ...deps.signing,
+            clock,
+          });
+          await artifacts.writeSignature(release.sha256, signed.minisig);
+        }
+        const name = imageTargetName(release.hardwareModel, release.version);
+        const missingTarget = !(await deps.repository.hasTarget(name, release.sha256));
+        if (missingTarget) await publishImageTarget(release, false, context);
+        if (missingSignature || missingTarget) completed.push(release.id);
+      }
+      if (completed.length > 0)
+        logger.warn({ releases: completed }, 'completed interrupted release publications');
+      return completed;
     },
     async ensureImageTarget(release, context) {
       if (
