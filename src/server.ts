@@ -36,6 +36,9 @@ import { createReleaseService } from './ota/releases/release-service.ts';
 import { loadOrCreateUrlKey } from './ota/delivery/signed-urls.ts';
 import { createDeploymentService } from './ota/deployments/deployment-service.ts';
 import { deploymentRoutes } from './api/routes/deployments.ts';
+import { rolloutRoutes } from './api/routes/rollouts.ts';
+import { startRolloutDriver } from './ota/rollouts/rollout-driver.ts';
+import { createRolloutService } from './ota/rollouts/rollout-service.ts';
 import { UnavailableError } from './infra/errors.ts';
 import type { DeviceGateway } from './gateway/types.ts';
 import { createDeltaBuilder } from './ota/delta/delta-builder.ts';
@@ -169,6 +172,22 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     const restored = await deployments.restoreOffers();
     if (restored > 0) logger.info({ devices: restored }, 'restored retained update offers');
     stopping.push(() => gateway.stop());
+    // Started once the gateway runs, since a tick pushes offers; stopped before it.
+    const rollouts = createRolloutService({
+      store: stores.rollouts,
+      devices: store,
+      releases: stores.releases,
+      updates: stores.updates,
+      deployments,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'rollouts' }),
+    });
+    const rolloutDriver = startRolloutDriver(
+      { service: rollouts, clock, timers, logger: logger.child({ component: 'rollouts' }) },
+      { tickIntervalMs: config.rollouts.tickIntervalS * 1000 },
+    );
+    stopping.push(() => rolloutDriver.stop());
     mqttUrl = `mqtts://${config.mqtt.publicHost}:${gateway.port()}`;
 
     const revocation = createRevocationService({
@@ -289,6 +308,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         }),
         ...updateMetadataRoutes({ repository }),
         ...deploymentRoutes({ service: deployments }),
+        ...rolloutRoutes({ service: rollouts }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -80,6 +80,12 @@ export const serverConfigSchema = z.strictObject({
       flushIntervalMs: z.number().int().min(10).max(60_000).default(1000),
     })
     .prefault({}),
+  rollouts: z
+    .strictObject({
+      /** How often the orchestrator checks every active rollout (starts devices, evaluates gates). */
+      tickIntervalS: z.number().min(0.01).max(3600).default(10),
+    })
+    .prefault({}),
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
   /** Simulated devices started inside the server process (npm start's demo fleet). */
   demoDevices: z.number().int().min(0).max(100_000).default(0),

@@ -2,6 +2,7 @@
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
+import type { RolloutStore } from './rollout-types.ts';
 import { openSqliteStores } from './sqlite/open-sqlite-stores.ts';
 import type { DeviceStore } from './types.ts';
 import type { UpdateStore } from './update-types.ts';
@@ -18,6 +19,7 @@ export interface Stores {
   provisioning: ProvisioningStore;
   releases: ReleaseStore;
   updates: UpdateStore;
+  rollouts: RolloutStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

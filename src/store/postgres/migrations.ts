@@ -190,6 +190,40 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'rollouts',
+    sql: `
+      -- spec and state are the domain's parsed JSON; status mirrors state.status for queries.
+      CREATE TABLE rollouts (
+        id text NOT NULL PRIMARY KEY,
+        spec jsonb NOT NULL,
+        state jsonb NOT NULL,
+        status text NOT NULL,
+        version bigint NOT NULL CHECK (version >= 1),
+        created_by text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE INDEX rollouts_status_idx ON rollouts (status, created_at);
+      CREATE TABLE rollout_devices (
+        rollout_id text NOT NULL REFERENCES rollouts (id),
+        device_id text NOT NULL,
+        stage_index integer NOT NULL CHECK (stage_index >= 0),
+        deployment_id text,
+        started_at bigint,
+        skip_reason text,
+        PRIMARY KEY (rollout_id, device_id)
+      );
+      CREATE INDEX rollout_devices_device_idx ON rollout_devices (device_id);
+      CREATE TABLE rollout_events (
+        id bigserial PRIMARY KEY,
+        rollout_id text NOT NULL REFERENCES rollouts (id),
+        event jsonb NOT NULL
+      );
+      CREATE INDEX rollout_events_rollout_idx ON rollout_events (rollout_id, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -6,6 +6,7 @@ import { PgSession } from './pg-session.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
+import { PostgresRolloutStore } from './postgres-rollout-store.ts';
 import { PostgresUpdateStore } from './postgres-update-store.ts';
 
 export interface PostgresStoreOptions {
@@ -29,6 +30,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     devices: new PostgresDeviceStore(session),
     provisioning: new PostgresProvisioningStore(session),
     releases: new PostgresReleaseStore(session),
+    rollouts: new PostgresRolloutStore(session),
     updates: new PostgresUpdateStore(session),
     close: () => session.close(),
   };

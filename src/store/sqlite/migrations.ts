@@ -186,6 +186,40 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'rollouts',
+    sql: `
+      -- spec and state are the domain's parsed JSON; status mirrors state.status for queries.
+      CREATE TABLE rollouts (
+        id TEXT NOT NULL PRIMARY KEY,
+        spec TEXT NOT NULL,
+        state TEXT NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX rollouts_status_idx ON rollouts (status, created_at);
+      CREATE TABLE rollout_devices (
+        rollout_id TEXT NOT NULL REFERENCES rollouts (id),
+        device_id TEXT NOT NULL,
+        stage_index INTEGER NOT NULL CHECK (stage_index >= 0),
+        deployment_id TEXT,
+        started_at INTEGER,
+        skip_reason TEXT,
+        PRIMARY KEY (rollout_id, device_id)
+      ) STRICT;
+      CREATE INDEX rollout_devices_device_idx ON rollout_devices (device_id);
+      CREATE TABLE rollout_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rollout_id TEXT NOT NULL REFERENCES rollouts (id),
+        event TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX rollout_events_rollout_idx ON rollout_events (rollout_id, id);
+    `,
+  },
 ];
 
 const createLedger = `

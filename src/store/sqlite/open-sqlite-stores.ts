@@ -6,6 +6,7 @@ import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
+import { SqliteRolloutStore } from './sqlite-rollout-store.ts';
 import { SqliteUpdateStore } from './sqlite-update-store.ts';
 
 /** Opens the file (creating it and its directory), migrates it and returns the stores. */
@@ -23,6 +24,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     devices,
     provisioning: new SqliteProvisioningStore(db),
     releases: new SqliteReleaseStore(db),
+    rollouts: new SqliteRolloutStore(db),
     updates: new SqliteUpdateStore(db),
     close: () => devices.close(),
   };

@@ -1,0 +1,112 @@
+/** Rollout routes of the management API: create, show and steer staged rollouts (issue 5). */
+import { z } from 'zod';
+import { gateNames } from '../../ota/rollouts/gates.ts';
+import { rolloutSpecSchema } from '../../ota/rollouts/rollout-spec.ts';
+import { rolloutStateSchema } from '../../ota/rollouts/rollout-state.ts';
+import type { RolloutService } from '../../ota/rollouts/rollout-service.ts';
+import { timelineEventSchema } from '../../ota/rollouts/timeline.ts';
+import { defineRoute, type ApiRoute } from '../route.ts';
+
+const rolloutSchema = z.object({
+  id: z.string(),
+  spec: rolloutSpecSchema,
+  state: rolloutStateSchema,
+  version: z.number().int().describe('Increments on every state change'),
+  createdBy: z.string(),
+  createdAtMs: z.number().int(),
+  updatedAtMs: z.number().int(),
+});
+
+const countsSchema = z
+  .record(z.string(), z.number().int())
+  .describe('Devices per state; states with none are absent');
+
+const stageViewSchema = z.object({
+  stageIndex: z.number().int(),
+  current: z.boolean(),
+  devices: z.number().int(),
+  skipped: z.number().int(),
+  summary: z.object({
+    eligible: z.number().int(),
+    notStarted: z.number().int(),
+    byState: countsSchema,
+    success: z.number().int(),
+    failed: z.number().int(),
+    stuck: z.number().int(),
+    reported: z.number().int(),
+    cancelled: z.number().int(),
+  }),
+  gates: z.array(
+    z.object({
+      gate: z.enum(gateNames),
+      value: z.number().nullable(),
+      threshold: z.number(),
+      status: z.enum(['pass', 'fail', 'pending']),
+      detail: z.string(),
+    }),
+  ),
+});
+
+const rolloutViewSchema = z.object({
+  rollout: rolloutSchema,
+  stages: z.array(stageViewSchema),
+  devices: countsSchema,
+  timeline: z.array(timelineEventSchema),
+});
+
+const createdSchema = z.object({
+  rollout: rolloutSchema,
+  stageSizes: z.array(z.number().int()),
+  excluded: z.array(z.object({ deviceId: z.string(), reason: z.string() })),
+});
+
+const idParams = z.strictObject({ id: z.string().min(1).max(128) });
+const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).prefault({});
+
+/** Until access control exists (a later issue) the API acts as one operator: `api`. */
+const ACTOR = 'api';
+
+const actions = ['pause', 'resume', 'approve', 'cancel'] as const;
+
+export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
+  const { service } = deps;
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/rollouts',
+      operationId: 'createRollout',
+      summary: 'Plan a staged rollout of a release over the devices the selector matches',
+      tag: 'rollouts',
+      body: z.unknown().describe('A rollout spec (docs/rollouts.md), validated by the service'),
+      response: createdSchema,
+      status: 201,
+      errors: [400, 409],
+      handler: ({ body }) => service.create(body, ACTOR),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/rollouts/{id}',
+      operationId: 'getRollout',
+      summary: 'A rollout: state, devices per state per stage, gate values against thresholds, timeline',
+      tag: 'rollouts',
+      params: idParams,
+      response: rolloutViewSchema,
+      errors: [404],
+      handler: ({ params }) => service.show(params.id),
+    }),
+    ...actions.map((action) =>
+      defineRoute({
+        method: 'POST',
+        path: `/api/v1/rollouts/{id}/${action}`,
+        operationId: `${action}Rollout`,
+        summary: `${action[0]?.toUpperCase() ?? ''}${action.slice(1)} a rollout (409 when its status does not allow it)`,
+        tag: 'rollouts',
+        params: idParams,
+        body: noteBody,
+        response: rolloutSchema,
+        errors: [404, 409],
+        handler: ({ params, body }) => service[action](params.id, ACTOR, body.note),
+      }),
+    ),
+  ];
+}

@@ -1,0 +1,144 @@
+// End to end: a staged rollout driven by the real server's orchestrator over a simulated fleet
+// (real agents and update clients, real TLS). Ticks every 50 ms and holds of 1 s stand in for the
+// defaults, so the stages pass in seconds.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { AgentLogger } from '../../src/agent/types.ts';
+import { systemTimers } from '../../src/infra/timers.ts';
+import { simulatedFleet } from '../../src/sim/attributes.ts';
+import { simulatedImage } from '../../src/sim/sim-firmware.ts';
+import { startSimulation, type SimulationHandle } from '../../src/sim/simulator.ts';
+import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const DEVICES = 24;
+const SEED = 4;
+const MODEL = 'tracker-2';
+const noop = () => undefined;
+const silent: AgentLogger = { debug: noop, info: noop, warn: noop, error: noop };
+const deps = { clock: { now: () => Date.now() }, timers: systemTimers, random: Math.random, logger: silent };
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+type Json = Record<string, unknown>;
+interface View {
+  rollout: { state: { status: string; stageIndex: number; pauseReason: Json | null } };
+  stages: Array<{ devices: number; summary: { byState: Record<string, number> } }>;
+  devices: Record<string, number>;
+}
+
+describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => {
+  let fx: ServerFixture;
+  let sim: SimulationHandle | undefined;
+  const trackers = simulatedFleet(DEVICES, SEED).filter((d) => d.hardware.model === MODEL);
+  let pausedId = '';
+  const stages = [
+    { percent: 20, holdS: 1 },
+    { percent: 100, holdS: 0 },
+  ];
+
+  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
+    const response = await fetch(`http://127.0.0.1:${fx.httpPort}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : Buffer.isBuffer(body)
+          ? { headers: { 'content-type': 'application/octet-stream' }, body }
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  }
+
+  async function publish(version: string, image: Buffer): Promise<void> {
+    assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
+    const published = await api('POST', '/api/v1/firmware/releases', {
+      version,
+      hardwareModel: MODEL,
+      sha256: sha(image),
+    });
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+  }
+
+  async function createRollout(version: string): Promise<string> {
+    const created = await api('POST', '/api/v1/rollouts', { release: { model: MODEL, version }, stages });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return (created.body['rollout'] as Json)['id'] as string;
+  }
+
+  async function waitForStatus(id: string, status: string): Promise<View> {
+    let view: View | undefined;
+    await waitFor(
+      async () => {
+        view = (await api('GET', `/api/v1/rollouts/${id}`)).body as unknown as View;
+        return view.rollout.state.status === status;
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(view)}`);
+    });
+    return view as View;
+  }
+
+  before(async () => {
+    assert.ok(trackers.length >= 5, 'the seed must give at least five tracker-2 devices');
+    fx = await createServerFixture({ rollouts: { tickIntervalS: 0.05 } });
+    for (const version of new Set(trackers.map((d) => d.firmwareVersion)))
+      await publish(version, simulatedImage(MODEL, version));
+    sim = await startSimulation(deps, {
+      devices: DEVICES,
+      seed: SEED,
+      serverUrl: `mqtts://127.0.0.1:${fx.mqttPort}`,
+      dataDir: fx.dataDir,
+      backoff: { initialMs: 100, maxMs: 500 },
+      updates: {
+        deviceHttpUrl: fx.server().deviceHttpUrl,
+        push: true,
+        pollIntervalS: 3600,
+        healthRetryDelayMs: 50,
+        connectWithinMs: 10_000,
+      },
+    });
+    await sim.ramped;
+    await waitFor(() => sim?.connectedCount() === sim?.agents.length, { timeoutMs: 30_000 });
+  });
+
+  after(async () => {
+    await sim?.stop();
+    await fx?.close();
+  });
+
+  it('completes a good release through every stage', async () => {
+    await publish('3.0.0', simulatedImage(MODEL, '3.0.0'));
+    const view = await waitForStatus(await createRollout('3.0.0'), 'completed');
+    assert.equal(view.devices['success'], trackers.length, JSON.stringify(view.devices));
+  });
+
+  it('halts a release failing its health check at the canaries, touching no other device', async () => {
+    await publish('3.1.0', simulatedImage(MODEL, '3.1.0', { unhealthy: true }));
+    const id = await createRollout('3.1.0');
+    pausedId = id;
+    const view = await waitForStatus(id, 'paused');
+    assert.equal(view.rollout.state.stageIndex, 0);
+    assert.equal(view.rollout.state.pauseReason?.['kind'], 'gate');
+    const canaries = view.stages[0]?.devices ?? 0;
+    assert.equal(view.devices['not-started'], trackers.length - canaries, JSON.stringify(view.devices));
+    // Still paused, still untouched, a while later.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const later = (await api('GET', `/api/v1/rollouts/${id}`)).body as unknown as View;
+    assert.equal(later.rollout.state.status, 'paused');
+    assert.equal(later.devices['not-started'], trackers.length - canaries);
+  });
+
+  it('answers bad input with 400, overlaps and wrong actions with 409', async () => {
+    const unknown = await api('POST', '/api/v1/rollouts', { release: { model: MODEL, version: '9.9.9' } });
+    assert.equal(unknown.status, 400);
+    const overlapping = await api('POST', '/api/v1/rollouts', {
+      release: { model: MODEL, version: '3.1.0' },
+    });
+    assert.equal(overlapping.status, 409, JSON.stringify(overlapping.body));
+    assert.equal((await api('POST', `/api/v1/rollouts/${pausedId}/approve`, {})).status, 409);
+    const cancelled = await api('POST', `/api/v1/rollouts/${pausedId}/cancel`, { note: 'bad image' });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.equal((await api('GET', '/api/v1/rollouts/nope')).status, 404);
+  });
+});
