@@ -10,6 +10,7 @@ import { registerSimulateCommand } from './simulate-command.ts';
 import { registerFactoryCommand } from './factory-command.ts';
 import { registerCaCommand } from './ca-command.ts';
 import { registerFirmwareCommand } from './firmware-command.ts';
+import { registerRolloutCommand } from './rollout-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
@@ -29,6 +30,7 @@ registerFactoryCommand(program);
 registerCaCommand(program);
 registerFirmwareCommand(program);
 registerKeysCommand(program);
+registerRolloutCommand(program);
 
 try {
   await program.parseAsync(process.argv);

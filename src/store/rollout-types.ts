@@ -50,6 +50,8 @@ export interface RolloutStore {
   getRollout(id: string): Promise<RolloutRecord | undefined>;
   /** Rollouts that are neither completed nor cancelled, oldest first. */
   listActiveRollouts(): Promise<RolloutRecord[]>;
+  /** Every rollout, newest first, at most `limit`. */
+  listRollouts(limit: number): Promise<RolloutRecord[]>;
   /** The rollout's devices, by stage then device id. */
   listMembers(rolloutId: string): Promise<RolloutMember[]>;
   /** Records that the devices were started by `deploymentId` (null with a skip reason). */

@@ -2,7 +2,9 @@
 // (real agents and update clients, real TLS). Ticks every 50 ms and holds of 1 s stand in for the
 // defaults, so the stages pass in seconds.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { AgentLogger } from '../../src/agent/types.ts';
 import { systemTimers } from '../../src/infra/timers.ts';
@@ -19,6 +21,16 @@ const noop = () => undefined;
 const silent: AgentLogger = { debug: noop, info: noop, warn: noop, error: noop };
 const deps = { clock: { now: () => Date.now() }, timers: systemTimers, random: Math.random, logger: silent };
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
+
+/** Runs the CLI; resolves with its exit code and output. */
+function flotilla(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], (error, stdout, stderr) =>
+      resolve({ code: typeof error?.code === 'number' ? error.code : error ? 1 : 0, stdout, stderr }),
+    );
+  });
+}
 
 type Json = Record<string, unknown>;
 interface View {
@@ -37,17 +49,7 @@ describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => 
     { percent: 100, holdS: 0 },
   ];
 
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-    const response = await fetch(`http://127.0.0.1:${fx.httpPort}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : Buffer.isBuffer(body)
-          ? { headers: { 'content-type': 'application/octet-stream' }, body }
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Json };
-  }
+  const api = async (method: string, path: string, body?: unknown) => fx.request(method, path, body);
 
   async function publish(version: string, image: Buffer): Promise<void> {
     assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
@@ -140,5 +142,22 @@ describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => 
     const cancelled = await api('POST', `/api/v1/rollouts/${pausedId}/cancel`, { note: 'bad image' });
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
     assert.equal((await api('GET', '/api/v1/rollouts/nope')).status, 404);
+  });
+
+  it('is listed, shown and refused by the CLI', async () => {
+    const server = ['--server', `http://127.0.0.1:${fx.httpPort}`];
+    const list = await flotilla(['rollout', 'list', '--json', ...server]);
+    assert.equal(list.code, 0, list.stderr);
+    const items = (JSON.parse(list.stdout) as { items: Array<{ id: string; state: { status: string } }> })
+      .items;
+    assert.equal(items[0]?.id, pausedId, 'newest first');
+    assert.equal(items[0]?.state.status, 'cancelled');
+    const show = await flotilla(['rollout', 'show', pausedId, ...server]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /cancelled/);
+    assert.match(show.stdout, /failure-rate/);
+    const refused = await flotilla(['rollout', 'approve', pausedId, ...server]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /cannot approve/);
   });
 });

@@ -107,6 +107,12 @@ export function rolloutStoreContract(makeStores: StoresFactory): void {
         (await rollouts().listActiveRollouts()).map((r) => r.id),
         ['ro-2'],
       );
+      assert.deepEqual(
+        (await rollouts().listRollouts(10)).map((r) => r.id),
+        ['ro-2', 'ro-1'],
+        'every rollout, newest first',
+      );
+      assert.equal((await rollouts().listRollouts(1)).length, 1);
     });
 
     it('updates the state by compare-and-set and appends the event with it', async () => {

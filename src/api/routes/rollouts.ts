@@ -7,7 +7,7 @@ import type { RolloutService } from '../../ota/rollouts/rollout-service.ts';
 import { timelineEventSchema } from '../../ota/rollouts/timeline.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
-const rolloutSchema = z.object({
+export const rolloutSchema = z.object({
   id: z.string(),
   spec: rolloutSpecSchema,
   state: rolloutStateSchema,
@@ -47,14 +47,14 @@ const stageViewSchema = z.object({
   ),
 });
 
-const rolloutViewSchema = z.object({
+export const rolloutViewSchema = z.object({
   rollout: rolloutSchema,
   stages: z.array(stageViewSchema),
   devices: countsSchema,
   timeline: z.array(timelineEventSchema),
 });
 
-const createdSchema = z.object({
+export const createdSchema = z.object({
   rollout: rolloutSchema,
   stageSizes: z.array(z.number().int()),
   excluded: z.array(z.object({ deviceId: z.string(), reason: z.string() })),
@@ -82,6 +82,17 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       status: 201,
       errors: [400, 409],
       handler: ({ body }) => service.create(body, ACTOR),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/rollouts',
+      operationId: 'listRollouts',
+      summary: 'Rollouts, newest first',
+      tag: 'rollouts',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      response: z.object({ items: z.array(rolloutSchema) }),
+      errors: [400],
+      handler: async ({ query }) => ({ items: await service.list(query.limit) }),
     }),
     defineRoute({
       method: 'GET',

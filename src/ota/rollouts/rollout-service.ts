@@ -161,6 +161,9 @@ export function createRolloutService(deps: RolloutServiceDeps) {
     cancel: (id: string, actor: string, note?: string) =>
       act(id, { action: 'cancel', actor, ...(note ? { note } : {}) }),
 
+    /** Rollouts, newest first. */
+    list: (limit: number) => store.listRollouts(limit),
+
     /** Everything about one rollout at the clock's now. NotFoundError. */
     async show(id: string): Promise<RolloutView> {
       const rollout = await get(id);

@@ -27,6 +27,7 @@ const sql = {
   selectRollout: `SELECT ${rolloutColumns} FROM rollouts WHERE id = $1`,
   selectActive: `SELECT ${rolloutColumns} FROM rollouts WHERE status NOT IN (${finalStatusList})
     ORDER BY created_at, id`,
+  selectNewest: `SELECT ${rolloutColumns} FROM rollouts ORDER BY created_at DESC, id DESC LIMIT $1`,
   // Serialises rollout creation, so two overlapping rollouts cannot both pass the check.
   lockCreation: "SELECT pg_advisory_xact_lock(hashtext('flotilla.rollouts.create'))",
   activeRolloutsOf: `SELECT m.device_id, m.rollout_id FROM rollout_devices m JOIN rollouts r ON r.id = m.rollout_id
@@ -83,6 +84,10 @@ export class PostgresRolloutStore implements RolloutStore {
 
   async listActiveRollouts(): Promise<RolloutRecord[]> {
     return (await this.#session.query<RolloutRow>(sql.selectActive, [])).rows.map(rolloutFromRow);
+  }
+
+  async listRollouts(limit: number): Promise<RolloutRecord[]> {
+    return (await this.#session.query<RolloutRow>(sql.selectNewest, [limit])).rows.map(rolloutFromRow);
   }
 
   async listMembers(rolloutId: string): Promise<RolloutMember[]> {

@@ -28,6 +28,7 @@ const sql = {
   selectRollout: `SELECT ${rolloutColumns} FROM rollouts WHERE id = ?`,
   selectActive: `SELECT ${rolloutColumns} FROM rollouts WHERE status NOT IN (${finalStatusList})
     ORDER BY created_at, id`,
+  selectNewest: `SELECT ${rolloutColumns} FROM rollouts ORDER BY created_at DESC, id DESC LIMIT ?`,
   activeRolloutOf: `SELECT m.rollout_id AS rollout_id FROM rollout_devices m JOIN rollouts r ON r.id = m.rollout_id
     WHERE m.device_id = ? AND r.status NOT IN (${finalStatusList}) LIMIT 1`,
   insertMember: 'INSERT INTO rollout_devices (rollout_id, device_id, stage_index) VALUES (?, ?, ?)',
@@ -88,6 +89,10 @@ export class SqliteRolloutStore implements RolloutStore {
 
   listActiveRollouts(): Promise<RolloutRecord[]> {
     return runSync(this.#db, () => (this.#s.selectActive.all() as RolloutRow[]).map(rolloutFromRow));
+  }
+
+  listRollouts(limit: number): Promise<RolloutRecord[]> {
+    return runSync(this.#db, () => (this.#s.selectNewest.all(limit) as RolloutRow[]).map(rolloutFromRow));
   }
 
   listMembers(rolloutId: string): Promise<RolloutMember[]> {
