@@ -4,7 +4,9 @@
  * missing database must fail the build rather than hide untested code.
  */
 import { randomBytes } from 'node:crypto';
+import { after, before, describe } from 'node:test';
 import pg from 'pg';
+import { openStores, type Stores } from '../../src/store/open-store.ts';
 import { migratePostgres, postgresMigrations } from '../../src/store/postgres/migrations.ts';
 import { createPgPool } from '../../src/store/postgres/pg-pool.ts';
 
@@ -71,4 +73,32 @@ export async function schemaAtVersion(schema: string, version: number): Promise<
   } finally {
     await target.pool.end();
   }
+}
+
+/**
+ * Runs a store contract suite on PostgreSQL: one throw-away schema for the suite (migrations run
+ * once), `tables` emptied (TRUNCATE … CASCADE) before each test; skipped visibly without a server.
+ */
+export async function describePostgresContract(
+  name: string,
+  contract: (makeStores: () => Promise<Stores>) => void,
+  tables: readonly string[],
+): Promise<void> {
+  const unreachable = await probePostgres();
+  describe(name, { skip: skipUnlessCi(unreachable) }, () => {
+    const schema = uniqueSchemaName();
+    let admin: pg.Client | undefined;
+    before(async () => {
+      admin = await adminClient(unreachable);
+    });
+    after(async () => {
+      await dropSchema(admin, schema);
+      await admin?.end();
+    });
+    contract(async () => {
+      const stores = await openStores({ kind: 'postgres', url: postgresUrl, schema });
+      await admin?.query(`TRUNCATE ${tables.map((t) => `"${schema}".${t}`).join(', ')} CASCADE`);
+      return stores;
+    });
+  });
 }
