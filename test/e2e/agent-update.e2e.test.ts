@@ -3,7 +3,6 @@
 // health-check command. The daemon exits after asking for the reboot; the test plays the
 // bootloader (bootloaderDecide on the env file) and starts the daemon again on the new slot.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +23,6 @@ import { waitFor } from '../helpers/wait.ts';
 
 const noop = () => undefined;
 const logger: AgentLogger = { debug: noop, info: noop, warn: noop, error: noop };
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const MODEL = 'pump-3';
 
 describe('agent daemon firmware update', { timeout: 120_000 }, () => {
@@ -42,13 +40,7 @@ describe('agent daemon firmware update', { timeout: 120_000 }, () => {
       ['1.0.0', v1],
       ['1.1.0', v2],
     ] as const) {
-      assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
-      const published = await api('POST', '/api/v1/firmware/releases', {
-        version,
-        hardwareModel: MODEL,
-        sha256: sha(image),
-      });
-      assert.equal(published.status, 201, JSON.stringify(published.body));
+      await fx.publishRelease(MODEL, version, image);
     }
   });
   after(async () => {

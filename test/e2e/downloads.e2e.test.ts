@@ -39,12 +39,7 @@ describe('firmware downloads (device HTTPS)', () => {
   before(async () => {
     fx = await createServerFixture({ ota: { maxConcurrentDownloads: 1, downloadRetryAfterS: 7 } });
     dir = await mkdtemp(join(tmpdir(), 'flotilla-dl-'));
-    const upload = await fetch(`http://127.0.0.1:${fx.httpPort}/api/v1/firmware/artifacts`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: image,
-    });
-    assert.equal(upload.status, 201);
+    assert.equal((await fx.request('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
     const device = await issueDeviceCert(
       fx.server().pki.issuingCa,
       { deviceId: 'dl-1', serial: 'SN-DL-1', validityDays: 1 },
@@ -201,12 +196,7 @@ describe('firmware download bandwidth limit (device HTTPS, fake time)', () => {
       { ota: { maxDownloadBytesPerS: rate, maxConcurrentDownloads: 1 } },
       { clock: time.clock, timers: time.timers },
     );
-    const upload = await fetch(`http://127.0.0.1:${fx.httpPort}/api/v1/firmware/artifacts`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: image,
-    });
-    assert.equal(upload.status, 201);
+    assert.equal((await fx.request('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
     const device = await issueDeviceCert(
       fx.server().pki.issuingCa,
       { deviceId: 'bw-1', serial: 'SN-BW-1', validityDays: 1 },

@@ -2,7 +2,6 @@
 // updates through the real server: publish → deltas → deploy → push or pull → TUF-verified
 // download → trial boot → health check → commit; and a bad image rolls back on every device.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { AgentLogger } from '../../src/agent/types.ts';
 import { systemTimers } from '../../src/infra/timers.ts';
@@ -23,7 +22,6 @@ const silent: AgentLogger = process.env['FLOTILLA_TEST_LOG_LEVEL']
   ? { debug: noop, info: print('info'), warn: print('warn'), error: print('error') }
   : { debug: noop, info: noop, warn: noop, error: noop };
 const deps = { clock: { now: () => Date.now() }, timers: systemTimers, random: Math.random, logger: silent };
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 type Json = Record<string, unknown>;
 type Summary = { counts: Record<string, number>; devices: { items: Json[] } };
@@ -36,15 +34,7 @@ describe('a simulated fleet updates end to end', { timeout: 240_000 }, () => {
 
   const api = async (method: string, path: string, body?: unknown) => fx.request(method, path, body);
 
-  async function publish(version: string, image: Buffer): Promise<void> {
-    assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
-    const published = await api('POST', '/api/v1/firmware/releases', {
-      version,
-      hardwareModel: MODEL,
-      sha256: sha(image),
-    });
-    assert.equal(published.status, 201, JSON.stringify(published.body));
-  }
+  const publish = (version: string, image: Buffer) => fx.publishRelease(MODEL, version, image);
 
   async function startFleet(options: { push: boolean }): Promise<SimulationHandle> {
     const handle = await startSimulation(deps, {

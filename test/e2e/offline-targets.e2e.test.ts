@@ -7,14 +7,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Updater } from 'tuf-js';
 import { ApiRequestError } from '../../src/cli/api-client.ts';
 import { signPendingMetadata } from '../../src/cli/sign-metadata-command.ts';
-import { issueDeviceCert } from '../../src/pki/x509.ts';
-import { DeviceCertFetcher } from '../helpers/device-cert-fetcher.ts';
+import { deviceTufClient } from '../helpers/device-cert-fetcher.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -57,29 +55,10 @@ describe('publishing with the TUF targets key offline', () => {
     assert.deepEqual(pending.body['targets'], ['tracker_1.0.0.img']);
 
     // The device sees no target yet.
-    const device = await issueDeviceCert(
-      fx.server().pki.issuingCa,
-      { deviceId: 'tracker-1', serial: 'SN-O-1', validityDays: 1 },
-      Date.now(),
-    );
-    const fetcher = new DeviceCertFetcher({
-      ca: fx.server().pki.chainPem,
-      cert: device.certPem,
-      key: device.keyPem,
+    const { updater } = await deviceTufClient(fx, dir, {
+      deviceId: 'tracker-1',
+      serial: 'SN-O-1',
     });
-    const metadataDir = join(dir, 'metadata');
-    await mkdir(metadataDir);
-    await copyFile(join(fx.dataDir, 'tuf', 'repo', '1.root.json'), join(metadataDir, 'root.json'));
-    const base = `${fx.server().deviceHttpUrl}/device/v1/tuf`;
-    const updater = () =>
-      new Updater({
-        metadataDir,
-        metadataBaseUrl: base,
-        targetBaseUrl: `${base}/targets`,
-        targetDir: join(dir, 'targets'),
-        fetcher,
-        config: { fetchRetry: false },
-      });
     const before = updater();
     await before.refresh();
     assert.equal(await before.getTargetInfo('tracker_1.0.0.img'), undefined);

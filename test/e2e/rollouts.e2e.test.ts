@@ -3,7 +3,6 @@
 // defaults, so the stages pass in seconds.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { AgentLogger } from '../../src/agent/types.ts';
@@ -20,7 +19,6 @@ const MODEL = 'tracker-2';
 const noop = () => undefined;
 const silent: AgentLogger = { debug: noop, info: noop, warn: noop, error: noop };
 const deps = { clock: { now: () => Date.now() }, timers: systemTimers, random: Math.random, logger: silent };
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
 
 /** Runs the CLI; resolves with its exit code and output. */
@@ -51,15 +49,7 @@ describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => 
 
   const api = async (method: string, path: string, body?: unknown) => fx.request(method, path, body);
 
-  async function publish(version: string, image: Buffer): Promise<void> {
-    assert.equal((await api('PUT', '/api/v1/firmware/artifacts', image)).status, 201);
-    const published = await api('POST', '/api/v1/firmware/releases', {
-      version,
-      hardwareModel: MODEL,
-      sha256: sha(image),
-    });
-    assert.equal(published.status, 201, JSON.stringify(published.body));
-  }
+  const publish = (version: string, image: Buffer) => fx.publishRelease(MODEL, version, image);
 
   async function createRollout(version: string): Promise<string> {
     const created = await api('POST', '/api/v1/rollouts', { release: { model: MODEL, version }, stages });

@@ -9,18 +9,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { issueDeviceCert } from '../../src/pki/x509.ts';
 import { generateSigningKey } from '../../src/signing/ed25519.ts';
 import { readSigningKeyFile } from '../../src/signing/key-file.ts';
 import { encodePublicKey, signDigest, blake2bFile } from '../../src/signing/minisign.ts';
 import { parseTargetCustom } from '../../src/signing/tuf/target-custom.ts';
-import { DeviceCertFetcher } from '../helpers/device-cert-fetcher.ts';
+import { DeviceCertFetcher, deviceTufClient } from '../helpers/device-cert-fetcher.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -108,29 +107,10 @@ describe('signed update metadata (TUF + minisign + deltas)', () => {
     assert.equal(audit.length, 1);
 
     // A device with its certificate, bootstrapped with the repository's root (TUF 5.2).
-    const device = await issueDeviceCert(
-      fx.server().pki.issuingCa,
-      { deviceId: 'tracker-1', serial: 'SN-T-1', validityDays: 1 },
-      Date.now(),
-    );
-    const fetcher = new DeviceCertFetcher({
-      ca: fx.server().pki.chainPem,
-      cert: device.certPem,
-      key: device.keyPem,
+    const { device, fetcher, base, updater } = await deviceTufClient(fx, dir, {
+      deviceId: 'tracker-1',
+      serial: 'SN-T-1',
     });
-    const metadataDir = join(dir, 'metadata');
-    await mkdir(metadataDir);
-    await copyFile(join(fx.dataDir, 'tuf', 'repo', '1.root.json'), join(metadataDir, 'root.json'));
-    const base = `${fx.server().deviceHttpUrl}/device/v1/tuf`;
-    const updater = () =>
-      new Updater({
-        metadataDir,
-        metadataBaseUrl: base,
-        targetBaseUrl: `${base}/targets`,
-        targetDir: join(dir, 'targets'),
-        fetcher,
-        config: { fetchRetry: false },
-      });
     const client = updater();
     await client.refresh();
     const image = await client.getTargetInfo('tracker_1.1.0.img');

@@ -1,8 +1,12 @@
 /** tuf-js fetcher over the device HTTPS API with a device client certificate. */
+import { copyFile, mkdir } from 'node:fs/promises';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { BaseFetcher } from 'tuf-js';
+import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
+import { issueDeviceCert } from '../../src/pki/x509.ts';
+import type { ServerFixture } from './server-fixture.ts';
 
 export class DeviceCertFetcher extends BaseFetcher {
   constructor(private readonly tls: { ca: string; cert: string; key: string }) {
@@ -22,4 +26,44 @@ export class DeviceCertFetcher extends BaseFetcher {
       req.end();
     });
   }
+}
+
+/**
+ * A device of the fixture's server with its own certificate, bootstrapped with the repository's
+ * first root (TUF 5.2), and a factory for real tuf-js Updaters fetching over the device HTTPS API.
+ */
+export async function deviceTufClient(
+  fx: ServerFixture,
+  dir: string,
+  identity: { deviceId: string; serial: string },
+): Promise<{
+  device: { certPem: string; keyPem: string };
+  fetcher: DeviceCertFetcher;
+  base: string;
+  updater: () => Updater;
+}> {
+  const device = await issueDeviceCert(
+    fx.server().pki.issuingCa,
+    { ...identity, validityDays: 1 },
+    Date.now(),
+  );
+  const fetcher = new DeviceCertFetcher({
+    ca: fx.server().pki.chainPem,
+    cert: device.certPem,
+    key: device.keyPem,
+  });
+  const metadataDir = join(dir, 'metadata');
+  await mkdir(metadataDir);
+  await copyFile(join(fx.dataDir, 'tuf', 'repo', '1.root.json'), join(metadataDir, 'root.json'));
+  const base = `${fx.server().deviceHttpUrl}/device/v1/tuf`;
+  const updater = () =>
+    new Updater({
+      metadataDir,
+      metadataBaseUrl: base,
+      targetBaseUrl: `${base}/targets`,
+      targetDir: join(dir, 'targets'),
+      fetcher,
+      config: { fetchRetry: false },
+    });
+  return { device, fetcher, base, updater };
 }

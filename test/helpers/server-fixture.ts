@@ -2,6 +2,7 @@
  * A real Flotilla server for end-to-end tests: free ports, a temporary data directory, SQLite,
  * silent logs. Restartable on the same ports and data directory.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ export interface ServerFixture {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Uploads `image` and publishes it as `model@version` (every revision); throws unless both succeed. */
+  publishRelease(model: string, version: string, image: Buffer): Promise<void>;
 }
 
 /** `deps` replaces the server's clock and timers (e.g. fake time); the logger is always silent-by-default. */
@@ -80,6 +83,17 @@ export async function createServerFixture(
             : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async publishRelease(model, version, image) {
+      const uploaded = await fixture.request('PUT', '/api/v1/firmware/artifacts', image);
+      if (uploaded.status !== 201) throw new Error(`upload failed: ${JSON.stringify(uploaded.body)}`);
+      const sha256 = createHash('sha256').update(image).digest('hex');
+      const published = await fixture.request('POST', '/api/v1/firmware/releases', {
+        version,
+        hardwareModel: model,
+        sha256,
+      });
+      if (published.status !== 201) throw new Error(`publish failed: ${JSON.stringify(published.body)}`);
     },
     async api<T>(path: string) {
       const response = await fetch(`http://127.0.0.1:${httpPort}${path}`);
