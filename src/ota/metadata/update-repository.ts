@@ -101,6 +101,20 @@ export async function openUpdateRepository(
   }
   const targetsSigner = keys.targets ? ed25519Signer(keys.targets) : undefined;
   const queue = new KeyedSerialQueue();
+  /**
+   * name → sha256 of the newest targets metadata, read once and kept until this module writes new
+   * metadata: every target download asks hasTarget, and must not re-read and re-parse the file.
+   */
+  let targetsIndex: Promise<Map<string, string>> | undefined;
+  /** Runs a metadata write one at a time, then forgets the cached targets. */
+  const writing = <T>(write: () => Promise<T>): Promise<T> =>
+    queue.run(QUEUE_KEY, async () => {
+      try {
+        return await write();
+      } finally {
+        targetsIndex = undefined;
+      }
+    });
   const pending = pendingTargetsStore(repo, join(dataDir, 'tuf', 'pending-targets.json'));
 
   const stage = async (targets: readonly TargetInput[], context: AuditContext): Promise<PublishOutcome> => {
@@ -122,7 +136,7 @@ export async function openUpdateRepository(
   };
 
   const publish: UpdateRepository['publish'] = (targets, context) =>
-    queue.run(QUEUE_KEY, async () => {
+    writing(async () => {
       if (!targetsSigner) return stage(targets, context);
       const versions = await addTargets(repo, targets, [targetsSigner]);
       await deps.audit.appendAudit({
@@ -138,7 +152,7 @@ export async function openUpdateRepository(
     });
 
   const publishSigned: UpdateRepository['publishSignedTargets'] = (submission, context) =>
-    queue.run(QUEUE_KEY, async () => {
+    writing(async () => {
       const staged = await pending.current();
       if (!staged) throw new NotFoundError('no staged targets to sign');
       if (
@@ -172,7 +186,7 @@ export async function openUpdateRepository(
     pendingTargets: () => queue.run(QUEUE_KEY, () => pending.current()),
     publishSignedTargets: publishSigned,
     refreshExpiring: () =>
-      queue.run(QUEUE_KEY, async () => {
+      writing(async () => {
         if (await targetsDue(repo)) {
           if (targetsSigner) {
             const versions = await addTargets(repo, [], [targetsSigner]);
@@ -186,12 +200,22 @@ export async function openUpdateRepository(
         await refreshExpiring(repo, deps.logger);
       }),
     async hasTarget(name, sha256) {
-      const version = await latestVersion(dir, 'targets');
-      if (version === 0) return false;
-      const file = (await readMetadata(dir, 'targets', version)).signed.targets[name];
-      return file?.hashes['sha256'] === sha256;
+      targetsIndex ??= readTargetsIndex(dir);
+      try {
+        return (await targetsIndex).get(name) === sha256;
+      } catch (err) {
+        targetsIndex = undefined; // read again next time
+        throw err;
+      }
     },
   };
+}
+
+async function readTargetsIndex(dir: string): Promise<Map<string, string>> {
+  const version = await latestVersion(dir, 'targets');
+  if (version === 0) return new Map();
+  const targets = (await readMetadata(dir, 'targets', version)).signed.targets;
+  return new Map(Object.entries(targets).map(([name, file]) => [name, file.hashes['sha256'] ?? '']));
 }
 
 async function openOrCreate(
