@@ -23,7 +23,10 @@ export interface UpdatingAgentInput {
   /** Listen for `update/notify`; false = pull only. */
   push: boolean;
   pollIntervalS?: number;
-  /** How often a download parked by the update lock re-checks the lock, in ms; default 60 s. */
+  /**
+   * How often a download parked by the update lock or a closed maintenance window re-checks, in
+   * ms; default 60 s (so an install starts within a minute of the window opening).
+   */
   lockCheckIntervalMs?: number;
 }
 
@@ -120,7 +123,8 @@ export async function createUpdatingAgent(
       running = true;
       created.start();
       link.start();
-      // An install deferred by the update lock goes ahead soon after the lock clears.
+      // An install deferred by the update lock or a maintenance window goes ahead soon after the
+      // lock clears or the window opens.
       lockTimer = deps.timers.setInterval(() => {
         if (client.current()?.phase !== 'downloaded') return;
         client.resume().catch((err: unknown) => {

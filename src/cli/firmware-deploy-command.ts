@@ -7,6 +7,7 @@ import {
   deploymentSummarySchema,
   deployResultSchema,
 } from '../api/routes/deployments.ts';
+import { ValidationError } from '../infra/errors.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
 
@@ -17,6 +18,9 @@ interface DeployFlags {
   installLater: boolean;
   force: boolean;
   replace: boolean;
+  windowCron?: string;
+  windowDuration?: string;
+  windowTz?: string;
   server: string;
   json: boolean;
 }
@@ -31,6 +35,15 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 const serverOption = ['--server <url>', 'management API URL (env FLOTILLA_URL)'] as const;
+
+/** The maintenance window from the three --window-* flags (all or none; the server validates them). */
+function installWindowOf(flags: DeployFlags): object {
+  const { windowCron: cron, windowDuration: duration, windowTz: timezone } = flags;
+  if (cron === undefined && duration === undefined && timezone === undefined) return {};
+  if (cron === undefined || duration === undefined || timezone === undefined)
+    throw new ValidationError('--window-cron, --window-duration and --window-tz go together');
+  return { installWindow: { cron, durationS: Number(duration), timezone } };
+}
 
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -51,11 +64,14 @@ export function registerDeploymentCommands(firmware: Command): void {
     .option('--install-later', 'download now, install when told or when the update lock clears', false)
     .option('--force', 'install even when the device holds an update lock', false)
     .option('--replace', 'take devices away from their active deployment instead of refusing', false)
+    .option('--window-cron <cron>', 'install only in a maintenance window starting at this 5-field cron')
+    .option('--window-duration <seconds>', 'how long the maintenance window stays open (60 to 604800)')
+    .option('--window-tz <zone>', 'IANA time zone of --window-cron, e.g. Europe/Berlin')
     .option(...serverOption, defaultServerUrl(process.env))
     .option('--json', 'print the result as JSON for scripts', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  flotilla firmware deploy --model tracker-2 --version 2.4.1\n  flotilla firmware deploy --model tracker-2 --version 2.4.1 --device trk-1 --device trk-2 --install-later',
+      '\nExamples:\n  flotilla firmware deploy --model tracker-2 --version 2.4.1\n  flotilla firmware deploy --model tracker-2 --version 2.4.1 --device trk-1 --device trk-2 --install-later\n  flotilla firmware deploy --model tracker-2 --version 2.4.1 --window-cron "0 2 * * *" --window-duration 7200 --window-tz Europe/Berlin',
     )
     .action(async (flags: DeployFlags) => {
       const result = await new ApiClient(flags.server).post(
@@ -68,6 +84,7 @@ export function registerDeploymentCommands(firmware: Command): void {
           installNow: !flags.installLater,
           force: flags.force,
           replace: flags.replace,
+          ...installWindowOf(flags),
         },
       );
       if (flags.json) return printJson(result);

@@ -11,6 +11,7 @@
  * hardware, deltas) comes from the verified TUF metadata, never from the offer.
  */
 import { z } from 'zod';
+import { maintenanceWindowSchema } from './maintenance-window.ts';
 
 /** Target names in the TUF repository: flat file names (see signing/tuf/target-custom.ts). */
 const targetName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a TUF target name');
@@ -27,6 +28,11 @@ export const updateOfferSchema = z.strictObject({
   installNow: z.boolean(),
   /** Mandatory releases ignore the device's update lock after `force`. */
   force: z.boolean(),
+  /**
+   * Install only while this maintenance window is open (download at once). Absent or null: any
+   * time. The server omits it when there is none, so devices that predate it keep working.
+   */
+  installWindow: maintenanceWindowSchema.nullable().optional(),
 });
 export type UpdateOffer = z.infer<typeof updateOfferSchema>;
 

@@ -4,6 +4,7 @@
  * a codec is passed in; `lock` is PostgreSQL's `FOR UPDATE` (SQLite locks the whole file).
  */
 import { isoTime } from '../infra/clock.ts';
+import { maintenanceWindowSchema, type MaintenanceWindow } from '../contracts/maintenance-window.ts';
 import type { UpdateFailureReason } from '../contracts/update-messages.ts';
 import type { ExecutionPatch } from './update-rules.ts';
 import type {
@@ -30,6 +31,8 @@ export interface DeploymentRow<Time, Flag> {
   target: string;
   install_now: Flag;
   force: Flag;
+  /** JSON: TEXT in SQLite, jsonb (parsed by pg) in PostgreSQL. */
+  install_window: unknown;
   source: string;
   created_at: Time;
   created_by: string;
@@ -65,7 +68,7 @@ export interface HistoryRow<Time, Big> {
 type Placeholder = (position: number) => string;
 
 const deploymentColumns =
-  'id, hardware_model, version, target, install_now, force, source, created_at, created_by, cancelled_at';
+  'id, hardware_model, version, target, install_now, force, install_window, source, created_at, created_by, cancelled_at';
 const executionColumns =
   'device_id, deployment_id, state, progress, reason, detail, delta, bytes, last_seq, offered_at, updated_at, finished_at';
 const historyColumns = 'id, device_id, deployment_id, at, state, seq, reason, detail';
@@ -76,7 +79,7 @@ const values = (p: Placeholder, count: number) =>
 /** Every parameter appears once (SQLite's `?` cannot repeat one), so some are passed twice. */
 export function updateSql(p: Placeholder, lock: string) {
   return {
-    insertDeployment: `INSERT INTO deployments (${deploymentColumns}) VALUES (${values(p, 10)})
+    insertDeployment: `INSERT INTO deployments (${deploymentColumns}) VALUES (${values(p, 11)})
       RETURNING ${deploymentColumns}`,
     selectDeployment: `SELECT ${deploymentColumns} FROM deployments WHERE id = ${p(1)}`,
     listDeployments: `SELECT ${deploymentColumns} FROM deployments ORDER BY id DESC LIMIT ${p(1)}`,
@@ -130,6 +133,8 @@ export function deploymentParams<Time, Flag, Big>(
     d.target,
     codec.flag(d.installNow),
     codec.flag(d.force),
+    // Text for both: SQLite stores it as is, PostgreSQL casts it to jsonb.
+    d.installWindow === null ? null : JSON.stringify(d.installWindow),
     d.source,
     codec.time(atMs),
     d.createdBy,
@@ -171,11 +176,18 @@ export function deploymentFromRow<Time, Flag, Big>(
     target: row.target,
     installNow: codec.readFlag(row.install_now),
     force: codec.readFlag(row.force),
+    installWindow: installWindowFromColumn(row.install_window),
     source: row.source,
     createdAt: isoTime(codec.timeMs(row.created_at)),
     createdBy: row.created_by,
     cancelledAt: row.cancelled_at === null ? null : isoTime(codec.timeMs(row.cancelled_at)),
   };
+}
+
+/** Re-validated on the way out: a hand-edited window fails here, not on every device. */
+function installWindowFromColumn(value: unknown): MaintenanceWindow | null {
+  if (value === null) return null;
+  return maintenanceWindowSchema.parse(typeof value === 'string' ? JSON.parse(value) : value);
 }
 
 export function executionFromRow<Time, Flag, Big>(

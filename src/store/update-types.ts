@@ -5,6 +5,7 @@
  * (test/store/update-store.contract.ts). A device has at most one active (unfinished) execution.
  */
 import { updateStates, type UpdateFailureReason, type UpdateStatus } from '../contracts/update-messages.ts';
+import type { MaintenanceWindow } from '../contracts/maintenance-window.ts';
 import type { Page, PageRequest } from './types.ts';
 
 /** `offered` until the device reports; `cancelled` when the offer was withdrawn or replaced. */
@@ -20,6 +21,8 @@ export interface NewDeployment {
   target: string;
   installNow: boolean;
   force: boolean;
+  /** Devices install only while this window is open (they download at once); null: any time. */
+  installWindow: MaintenanceWindow | null;
   /** `manual`, or `rollout:<id>` for deployments a rollout creates. */
   source: string;
   createdBy: string;

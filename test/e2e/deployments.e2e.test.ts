@@ -344,6 +344,12 @@ describe('deployments end to end', () => {
       '--device',
       'upd-1',
       '--install-later',
+      '--window-cron',
+      '0 2 * * MON-FRI',
+      '--window-duration',
+      '7200',
+      '--window-tz',
+      'Europe/Berlin',
       '--server',
       server,
       '--json',
@@ -351,6 +357,10 @@ describe('deployments end to end', () => {
     assert.equal(deployed.code, 0, deployed.stderr);
     const result = deployResultSchema.parse(JSON.parse(deployed.stdout));
     assert.deepEqual([result.offered, result.deployment.installNow], [['upd-1'], false]);
+    const installWindow = { cron: '0 2 * * MON-FRI', durationS: 7200, timezone: 'Europe/Berlin' };
+    assert.deepEqual(result.deployment.installWindow, installWindow);
+    const windowOffer = await deviceHttps('upd-1', 'GET', '/device/v1/update');
+    assert.deepEqual((JSON.parse(windowOffer.body) as UpdateNotify).offer?.installWindow, installWindow);
     const shown = await flotilla([
       'firmware',
       'deployment',
@@ -385,5 +395,27 @@ describe('deployments end to end', () => {
     ]);
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, /unknown device\(s\): nope/);
+    const badWindow = await api('POST', '/api/v1/firmware/deployments', {
+      model: 'tracker-2',
+      version: '2.5.0',
+      deviceIds: ['upd-1'],
+      installWindow: { cron: '0 25 * * *', durationS: 7200, timezone: 'Europe/Berlin' },
+    });
+    assert.equal(badWindow.status, 400, JSON.stringify(badWindow.body));
+    assert.match(JSON.stringify(badWindow.body), /installWindow\.cron/);
+    const halfWindow = await flotilla([
+      'firmware',
+      'deploy',
+      '--model',
+      'tracker-2',
+      '--version',
+      '2.5.0',
+      '--window-cron',
+      '0 2 * * *',
+      '--server',
+      server,
+    ]);
+    assert.equal(halfWindow.code, 1);
+    assert.match(halfWindow.stderr, /--window-cron, --window-duration and --window-tz go together/);
   });
 });

@@ -1,6 +1,7 @@
 // End to end: a staged rollout driven by the real server's orchestrator over a simulated fleet
 // (real agents and update clients, real TLS). Ticks every 50 ms and holds of 1 s stand in for the
-// defaults, so the stages pass in seconds.
+// defaults, so the stages pass in seconds. Maintenance windows: a closed one keeps its devices at
+// `downloaded` while an open one lets the rest succeed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -149,5 +150,49 @@ describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => 
     const refused = await flotilla(['rollout', 'approve', pausedId, ...server]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /cannot approve/);
+  });
+
+  it('keeps devices whose maintenance window is closed at downloaded; the open window installs', async () => {
+    await publish('3.2.0', simulatedImage(MODEL, '3.2.0'));
+    const closedGroup = trackers.slice(0, 2).map((d) => d.deviceId);
+    // A one-hour window twelve hours from now is surely closed during the test; `* * * * *`
+    // lasting two minutes is always open.
+    const closed = {
+      cron: `0 ${(new Date().getUTCHours() + 12) % 24} * * *`,
+      durationS: 3600,
+      timezone: 'UTC',
+    };
+    const created = await api('POST', '/api/v1/rollouts', {
+      release: { model: MODEL, version: '3.2.0' },
+      stages: [{ percent: 100, holdS: 0 }],
+      maintenanceWindows: [
+        { selector: { deviceIds: closedGroup }, ...closed },
+        { cron: '* * * * *', durationS: 120, timezone: 'Europe/Berlin' },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = (created.body['rollout'] as Json)['id'] as string;
+    let view: View | undefined;
+    await waitFor(
+      async () => {
+        view = (await api('GET', `/api/v1/rollouts/${id}`)).body as unknown as View;
+        return (
+          view.devices['success'] === trackers.length - closedGroup.length &&
+          view.devices['downloaded'] === closedGroup.length
+        );
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(view)}`);
+    });
+    // Waiting for a window is neither a failure nor stuck: the rollout runs on, nothing paused.
+    assert.equal(view?.rollout.state.status, 'running');
+    const deployments = (await api('GET', '/api/v1/firmware/deployments')).body['items'] as Json[];
+    const windows = deployments
+      .filter((d) => d['source'] === `rollout:${id}`)
+      .map((d) => JSON.stringify(d['installWindow']));
+    assert.equal(windows.length, 2);
+    assert.ok(windows.includes(JSON.stringify(closed)), windows.join(' '));
+    await api('POST', `/api/v1/rollouts/${id}/cancel`, { note: 'done testing windows' });
   });
 });

@@ -81,6 +81,7 @@ describe('rollout service', () => {
           hardwareRevision: 'rev-a',
           firmwareVersion: '2.4.0',
           region: 'eu',
+          tags: { site: ['north', 'south', 'lab'][i % 3] ?? 'lab' },
         },
         t0,
       );
@@ -96,7 +97,7 @@ describe('rollout service', () => {
 
   /** Every device with an active execution reports `state`. */
   async function report(
-    state: 'success' | 'failed',
+    state: 'success' | 'failed' | 'downloaded',
     filter: (id: string) => boolean = () => true,
   ): Promise<void> {
     const page = await stores.updates.listActiveAssignments({ limit: 1000 });
@@ -159,6 +160,50 @@ describe('rollout service', () => {
     assert.ok(audit.some((entry) => entry.action === 'rollout.created' && entry.actor === 'alice'));
   });
 
+  it('offers each device the maintenance window of the first group it is in, none outside a group', async () => {
+    const north = { cron: '0 2 * * *', durationS: 3600, timezone: 'Europe/Berlin' };
+    const south = { cron: '30 23 * * SAT', durationS: 7200, timezone: 'America/New_York' };
+    const { rollout } = await service.create(
+      {
+        ...spec,
+        stages: [{ percent: 100, holdS: 0 }],
+        maintenanceWindows: [
+          { selector: { tags: { site: 'north' } }, ...north },
+          { selector: { tags: { site: 'south' } }, ...south },
+          { selector: { tags: { site: 'north' } }, ...south }, // never applies: north matched first
+        ],
+      },
+      'alice',
+    );
+    await tickAt(now + 1000);
+    const offers = new Map(notified.map(([id, n]) => [id, n.offer]));
+    assert.equal(offers.size, DEVICES);
+    for (let i = 0; i < DEVICES; i++) {
+      const offer = offers.get(`d${String(i).padStart(3, '0')}`);
+      const expected = [north, south, undefined][i % 3];
+      assert.deepEqual(offer?.installWindow, expected, `d${i}`);
+      if (expected === undefined) assert.equal(offer != null && 'installWindow' in offer, false);
+    }
+    // One deployment per distinct window, each storing its window.
+    const stored = (await stores.updates.listDeployments({ limit: 10 })).items;
+    assert.deepEqual(
+      stored.map((d) => d.installWindow).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      [null, north, south].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    assert.ok(stored.every((d) => d.source === `rollout:${rollout.id}`));
+
+    // Parked at `downloaded` by a closed window far past the stuck timeout: waiting, not stuck.
+    await report('downloaded');
+    for (let i = 0; i < 4; i++) await tickAt(now + 24 * HOUR);
+    const view = await service.show(rollout.id);
+    assert.equal(view.rollout.state.status, 'running');
+    assert.deepEqual(view.devices, { downloaded: DEVICES });
+    assert.equal(view.stages[0]?.summary.stuck, 0);
+    await report('success');
+    await tickAt(now + 1000);
+    assert.equal((await service.show(rollout.id)).rollout.state.status, 'completed');
+  });
+
   it('pauses at the canaries when they fail, and no other device is offered anything', async () => {
     const { rollout, stageSizes } = await service.create(spec, 'alice');
     await tickAt(now + 1000);
@@ -197,7 +242,15 @@ describe('rollout service', () => {
     // As if a tick had deployed and crashed: the deployment exists, the membership does not say so.
     const ids = (await stores.rollouts.listMembers(rollout.id)).map((m) => m.deviceId);
     await deployments.deploy(
-      { model: 'sensor-x', version: '2.4.1', deviceIds: ids, installNow: true, force: false, replace: false },
+      {
+        model: 'sensor-x',
+        version: '2.4.1',
+        deviceIds: ids,
+        installNow: true,
+        force: false,
+        installWindow: null,
+        replace: false,
+      },
       { actor: 'rollout', source: 'rollout', origin: `rollout:${rollout.id}` },
     );
     await tickAt(now + 1000);

@@ -37,6 +37,7 @@ describe('parseRolloutSpec', () => {
     assert.deepEqual(spec.selector, {});
     assert.equal(spec.maxStartsPerMinute, null);
     assert.equal(spec.mandatory, false);
+    assert.deepEqual(spec.maintenanceWindows, []);
   });
 
   it('is idempotent: a parsed spec parses to itself (the store re-validates what it kept)', () => {
@@ -46,7 +47,12 @@ describe('parseRolloutSpec', () => {
       stages: [{ count: 5, manualApproval: true }, { count: 50 }, { percent: 100, holdS: 0 }],
       gates: { minReported: 3 },
       maxStartsPerMinute: 100,
+      maintenanceWindows: [
+        { selector: { regions: ['eu-west'] }, cron: '0 2 * * *', durationS: 3600, timezone: 'Europe/Berlin' },
+        { cron: '0 3 * * SAT', durationS: 7200, timezone: 'UTC' },
+      ],
     });
+    assert.deepEqual(spec.maintenanceWindows[1]?.selector, {});
     assert.deepEqual(parseRolloutSpec(JSON.parse(JSON.stringify(spec))), spec);
     assert.deepEqual(stageTarget(spec.stages[0]!), { kind: 'count', count: 5 });
     assert.deepEqual(stageTarget(spec.stages[2]!), { kind: 'percent', percent: 100 });
@@ -123,6 +129,26 @@ describe('parseRolloutSpec', () => {
       /selector\.regions: regions: omit the field/,
     );
     assert.match(problems({ release, maxStartsPerMinute: 0 })[0]!, /maxStartsPerMinute/);
+  });
+
+  it('refuses bad maintenance windows, naming the path of each problem', () => {
+    const good = { cron: '0 2 * * *', durationS: 3600, timezone: 'Europe/Berlin' };
+    const found = problems({
+      release,
+      maintenanceWindows: [
+        good,
+        { ...good, cron: '0 2 * *' },
+        { ...good, durationS: 30, timezone: 'Nowhere/Town' },
+        { ...good, selector: { tags: { ring: 'beta' }, regions: [] } },
+        { ...good, when: 'nightly' },
+      ],
+    });
+    assert.equal(found.length, 5, found.join('\n'));
+    assert.match(found[0]!, /^maintenanceWindows\.1\.cron: invalid cron: a cron expression has 5 fields/);
+    assert.match(found[1]!, /^maintenanceWindows\.2\.durationS: durationS must be at least 60/);
+    assert.match(found[2]!, /^maintenanceWindows\.2\.timezone: an IANA time zone/);
+    assert.match(found[3]!, /^maintenanceWindows\.3\.selector\.regions: /);
+    assert.match(found[4]!, /^maintenanceWindows\.4: .*when/);
   });
 
   it('puts every problem in the message as well', () => {

@@ -21,6 +21,7 @@ export function newDeployment(overrides: Partial<NewDeployment> = {}): NewDeploy
     target: 'sensor-x_2.4.1.img',
     installNow: true,
     force: false,
+    installWindow: null,
     source: 'manual',
     createdBy: 'api',
     deviceIds: ['d1', 'd2'],
@@ -60,6 +61,7 @@ export function updateStoreContract(makeStores: StoresFactory): void {
         target: 'sensor-x_2.4.1.img',
         installNow: false,
         force: true,
+        installWindow: null,
         source: 'rollout:r1',
         createdBy: 'api',
         createdAt: iso(t0),
@@ -90,6 +92,25 @@ export function updateStoreContract(makeStores: StoresFactory): void {
         history.map((h) => [h.deploymentId, h.state, h.seq, h.at]),
         [['dep-1', 'offered', null, iso(t0)]],
       );
+    });
+
+    it('keeps the install window of a deployment, in every read', async () => {
+      const installWindow = { cron: '*/15 22-23 * * MON-FRI', durationS: 600, timezone: 'America/New_York' };
+      const { deployment } = await updates().createDeployment(
+        newDeployment({ installWindow }),
+        { replace: false },
+        t0,
+      );
+      assert.deepEqual(deployment.installWindow, installWindow);
+      assert.deepEqual((await updates().getDeployment('dep-1'))?.installWindow, installWindow);
+      assert.deepEqual((await updates().activeExecution('d1'))?.deployment.installWindow, installWindow);
+      const page = await updates().listDeployments({ limit: 10 });
+      assert.deepEqual(page.items[0]?.installWindow, installWindow);
+      const applied = await updates().applyStatus('d1', status({ seq: 1, state: 'downloaded' }), t0 + 1);
+      assert.equal(applied.outcome, 'applied');
+      if (applied.outcome === 'applied') assert.deepEqual(applied.deployment.installWindow, installWindow);
+      const cancelled = await updates().cancelDeployment('dep-1', t0 + 2);
+      assert.deepEqual(cancelled.deployment.installWindow, installWindow);
     });
 
     it('refuses a second active deployment for a device, naming it, unless replace', async () => {

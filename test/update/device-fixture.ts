@@ -15,6 +15,7 @@ import {
 import type { HealthCheck } from '../../src/agent/update/health.ts';
 import { createUpdateClient } from '../../src/agent/update/update-client.ts';
 import type { Checkpoint, UpdateClient, UpdateClientOptions } from '../../src/agent/update/types.ts';
+import type { Clock } from '../../src/infra/clock.ts';
 import type { Timers } from '../../src/infra/timers.ts';
 import { installTrustedRoot } from './tuf-fixture.ts';
 
@@ -96,6 +97,8 @@ export interface ClientOverrides {
   options?: Partial<UpdateClientOptions>;
   /** Drops reports (the device is off). */
   isOff?: () => boolean;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 export function createClient(device: Device, serverUrl: string, overrides: ClientOverrides = {}): ClientRig {
@@ -106,7 +109,7 @@ export function createClient(device: Device, serverUrl: string, overrides: Clien
     {
       disk,
       bootControl: createFileBootControl(disk, device.envPath),
-      clock: { now: () => Date.now() },
+      clock: overrides.clock ?? { now: () => Date.now() },
       timers: immediateTimers,
       logger: silentLogger,
       report: (status) => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MaintenanceWindow } from '../../src/contracts/maintenance-window.ts';
 import type { UpdateStatus } from '../../src/contracts/update-messages.ts';
 import { createPatch } from '../../src/ota/delta/bsdiff.ts';
 import {
@@ -76,7 +77,13 @@ export async function deltaTarget(
 }
 
 export function offer(
-  over: Partial<{ deploymentId: string; target: string; installNow: boolean; force: boolean }> = {},
+  over: Partial<{
+    deploymentId: string;
+    target: string;
+    installNow: boolean;
+    force: boolean;
+    installWindow: MaintenanceWindow | null;
+  }> = {},
 ) {
   return { deploymentId: 'dep-1', version: '1.1.0', target: IMAGE, installNow: true, force: false, ...over };
 }

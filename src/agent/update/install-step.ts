@@ -1,9 +1,11 @@
 /**
- * Steps `downloaded` → `installing` → `rebooting`: honour the update lock, write the verified
- * image into the inactive slot (never the booted one), read it back, mark the slot for one trial
- * boot and reboot. The journal says `rebooting` before the trial is marked, so a crash between
+ * Steps `downloaded` → `installing` → `rebooting`: honour the maintenance window and the update
+ * lock, write the verified image into the inactive slot (never the booted one), read it back,
+ * mark the slot for one trial boot and reboot. The journal says `rebooting` before the trial is marked, so a crash between
  * the two just marks it again.
  */
+import { windowState } from '../../contracts/maintenance-window.ts';
+import { isoTime } from '../../infra/clock.ts';
 import { otherSlot } from './boot-control.ts';
 import { jobOf, type ClientContext } from './client-context.ts';
 import { prepareImage, requirePlan } from './fetch-step.ts';
@@ -11,9 +13,13 @@ import { UpdateRefusedError } from './errors.ts';
 import type { Job } from './journal.ts';
 import { writeSlot } from './slots.ts';
 
-/** True when the job may be installed now; otherwise reports why it waits. */
+/**
+ * True when the job may be installed now; otherwise reports why it waits. Only this step waits:
+ * an install that started inside the window is finished even if the window closes meanwhile.
+ */
 export async function installGate(ctx: ClientContext, job: Job): Promise<boolean> {
   if (!job.installRequested) return false; // `downloaded` was reported; install() or a new offer continues
+  if (!(await insideWindow(ctx, job))) return false;
   if (job.offer.force || !(await isLocked(ctx))) return true;
   ctx.deps.logger.info({ deploymentId: job.offer.deploymentId }, 'update deferred by the update lock');
   const { artifact } = requirePlan(job);
@@ -21,6 +27,40 @@ export async function installGate(ctx: ClientContext, job: Job): Promise<boolean
     job,
     status: { state: 'downloaded', detail: 'deferred by the update lock', delta: artifact.delta },
   });
+  return false;
+}
+
+/**
+ * True when the offer has no maintenance window or it is open at the client's clock. `force`
+ * does not bypass it: the window is the operator's choice of when devices may restart. The wait
+ * is reported once per opening (journaled), not on every re-check.
+ */
+async function insideWindow(ctx: ClientContext, job: Job): Promise<boolean> {
+  const window = job.offer.installWindow;
+  if (window === undefined || window === null) return true;
+  const state = windowState(window, ctx.deps.clock.now());
+  if (state.open) return true;
+  const opensAtMs = state.opensAtMs ?? null;
+  if (job.windowOpensAtMs === opensAtMs) return false;
+  const opens = opensAtMs === null ? 'never opens again' : `opens ${isoTime(opensAtMs)}`;
+  ctx.deps.logger.info(
+    { deploymentId: job.offer.deploymentId, opens },
+    'update waits for its maintenance window',
+  );
+  const { artifact } = requirePlan(job);
+  await ctx.commit(
+    (s) => {
+      if (s.job) s.job.windowOpensAtMs = opensAtMs;
+    },
+    {
+      job,
+      status: {
+        state: 'downloaded',
+        detail: `waiting for the maintenance window (${opens})`,
+        delta: artifact.delta,
+      },
+    },
+  );
   return false;
 }
 

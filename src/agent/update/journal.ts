@@ -64,6 +64,11 @@ export const jobSchema = z.strictObject({
   partBytes: z.number().int().nonnegative(),
   /** install() was called, or the offer said installNow. */
   installRequested: z.boolean(),
+  /**
+   * The job waits at `downloaded` for the offer's maintenance window, which opens at this time
+   * (null: never again); recorded so the wait is reported once, not at every re-check.
+   */
+  windowOpensAtMs: z.number().int().nullable().optional(),
   /** The inactive slot being written / on trial. */
   slot: slotSchema.optional(),
   /** Why we are reverting. */

@@ -88,7 +88,8 @@ export interface UpdateClient {
   install(): Promise<void>;
   /**
    * Re-checks a job parked at `downloaded`: installs it if installing was requested (an offer with
-   * installNow, or install()) and the update lock has cleared; a download-later job stays parked.
+   * installNow, or install()), the offer's maintenance window is open and the update lock has
+   * cleared; a download-later job stays parked.
    */
   resume(): Promise<void>;
   /** Call once at agent start: continues or concludes whatever the journal says was under way. */

@@ -1,5 +1,6 @@
 /** Deployment routes of the management API: who should install which release, and how it went. */
 import { z } from 'zod';
+import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import { updateFailureReasons } from '../../contracts/update-messages.ts';
 import { deployRequestSchema, type DeploymentService } from '../../ota/deployments/deployment-service.ts';
 import { executionStates } from '../../store/update-types.ts';
@@ -12,6 +13,7 @@ export const deploymentSchema = z.object({
   target: z.string(),
   installNow: z.boolean(),
   force: z.boolean(),
+  installWindow: maintenanceWindowSchema.nullable().describe('devices install only while it is open'),
   source: z.string().describe('`manual`, or `rollout:<id>`'),
   createdBy: z.string(),
   createdAt: z.string(),

@@ -65,6 +65,8 @@ export function notifyFor(deployment: Deployment | undefined): UpdateNotify {
       target: deployment.target,
       installNow: deployment.installNow,
       force: deployment.force,
+      // Only when set: a strict older agent refuses an offer with a field it does not know.
+      ...(deployment.installWindow !== null && { installWindow: deployment.installWindow }),
     },
   };
 }

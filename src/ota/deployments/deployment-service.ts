@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import {
   refusedStatusOutcomes,
   type UpdateNotify,
@@ -38,6 +39,8 @@ export const deployRequestSchema = z.strictObject({
   deviceIds: z.array(z.string().regex(DEVICE_ID_PATTERN)).min(1).max(10_000).optional(),
   installNow: z.boolean().default(true),
   force: z.boolean().default(false),
+  /** Devices install only while this window is open (they download at once); null: any time. */
+  installWindow: maintenanceWindowSchema.nullable().default(null),
   /** Take devices away from their active deployment instead of refusing them. */
   replace: z.boolean().default(false),
 });
@@ -153,6 +156,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
           target,
           installNow: request.installNow,
           force: request.force,
+          installWindow: request.installWindow,
           source: context.origin ?? 'manual',
           createdBy: context.actor,
           deviceIds: plan.offer,
@@ -173,6 +177,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
           replaced,
           installNow: request.installNow,
           force: request.force,
+          installWindow: request.installWindow,
         },
       });
       logger.info({ deploymentId: deployment.id, devices: plan.offer.length }, 'deployment created');

@@ -5,12 +5,16 @@
  * Nothing is kept in memory between ticks, so a restarted server continues where it stopped.
  */
 import type { Logger } from 'pino';
+import type { MaintenanceWindow } from '../../contracts/maintenance-window.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { ConflictError, FlotillaError, ValidationError } from '../../infra/errors.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { RolloutMember, RolloutRecord, RolloutStore } from '../../store/rollout-types.ts';
+import type { DeviceStore } from '../../store/types.ts';
 import type { UpdateStore } from '../../store/update-types.ts';
 import type { DeploymentService } from '../deployments/deployment-service.ts';
+import type { SelectableDevice } from './device-selector.ts';
+import { groupByWindow, type WindowGroup } from './maintenance-windows.ts';
 import { startAllowance } from './rate-limit.ts';
 import { memberExecutions, stageView } from './rollout-progress.ts';
 import { startsDevices } from './rollout-state.ts';
@@ -24,6 +28,8 @@ export interface RolloutOrchestratorDeps {
   store: RolloutStore;
   updates: Pick<UpdateStore, 'activeExecution' | 'listExecutions'>;
   deployments: Pick<DeploymentService, 'deploy' | 'cancel'>;
+  /** Device records, to match the maintenance windows' selectors. */
+  devices: Pick<DeviceStore, 'getDevice'>;
   audit: Pick<ProvisioningStore, 'appendAudit'>;
   clock: Clock;
   logger: Logger;
@@ -74,12 +80,39 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
         await store.markStarted(rollout.id, [member.deviceId], { deploymentId: active.deployment.id }, nowMs);
       else if (active === undefined) ready.push(member.deviceId);
     }
-    if (ready.length > 0) await deploy(rollout, ready, nowMs);
+    for (const group of await windowGroups(rollout, ready))
+      await deploy(rollout, group.deviceIds, group.window, nowMs);
   }
 
-  async function deploy(rollout: RolloutRecord, deviceIds: string[], nowMs: number): Promise<void> {
+  /** One group per maintenance window (the window goes with the deployment's offer). */
+  async function windowGroups(rollout: RolloutRecord, deviceIds: string[]): Promise<WindowGroup[]> {
+    if (deviceIds.length === 0) return [];
+    const windows = rollout.spec.maintenanceWindows;
+    if (windows.length === 0) return [{ window: null, deviceIds }];
+    const records = new Map<string, SelectableDevice>();
+    for (const deviceId of deviceIds) {
+      const device = await deps.devices.getDevice(deviceId);
+      if (device !== undefined) records.set(deviceId, device);
+    }
+    return groupByWindow(windows, deviceIds, records);
+  }
+
+  async function deploy(
+    rollout: RolloutRecord,
+    deviceIds: string[],
+    installWindow: MaintenanceWindow | null,
+    nowMs: number,
+  ): Promise<void> {
     const { model, version } = rollout.spec.release;
-    const request = { model, version, deviceIds, installNow: true, force: false, replace: false };
+    const request = {
+      model,
+      version,
+      deviceIds,
+      installNow: true,
+      force: false,
+      installWindow,
+      replace: false,
+    };
     const context = { actor: ROLLOUT_ACTOR, source: ROLLOUT_ACTOR, origin: rolloutOrigin(rollout.id) };
     let skipped: Array<{ deviceId: string; reason: string }>;
     try {

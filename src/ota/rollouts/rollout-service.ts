@@ -26,7 +26,7 @@ import { initialRolloutState } from './rollout-state.ts';
 import { createdEvent, type TimelineEvent } from './timeline.ts';
 
 export interface RolloutServiceDeps extends RolloutOrchestratorDeps {
-  devices: Pick<DeviceStore, 'listDevices'>;
+  devices: Pick<DeviceStore, 'listDevices' | 'getDevice'>;
   releases: Pick<ReleaseStore, 'getRelease'>;
 }
 

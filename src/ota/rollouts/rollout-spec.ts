@@ -4,12 +4,14 @@
  * parsed form and re-validate it when reading it back. Rules and defaults: docs/rollouts.md.
  */
 import { z } from 'zod';
+import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import { ValidationError } from '../../infra/errors.ts';
 import { deviceSelectorSchema } from './device-selector.ts';
 
 const HOUR_S = 3600;
 const MAX_HOLD_S = 30 * 24 * HOUR_S;
 const MAX_STAGES = 20;
+const MAX_WINDOWS = 100;
 
 /** Default stage sizes (cumulative percent of the targeted devices). */
 export const DEFAULT_STAGE_PERCENTS: readonly number[] = [1, 10, 50, 100];
@@ -63,6 +65,15 @@ export const releaseRefSchema = z.strictObject({
 });
 export type ReleaseRef = z.infer<typeof releaseRefSchema>;
 
+/**
+ * A maintenance window for the devices its selector matches (`{}`: all). The first window whose
+ * selector matches a device applies to it; a device no window matches installs any time.
+ */
+export const rolloutWindowSchema = maintenanceWindowSchema.extend({
+  selector: deviceSelectorSchema.prefault({}),
+});
+export type RolloutWindow = z.infer<typeof rolloutWindowSchema>;
+
 export const rolloutSpecSchema = z
   .strictObject({
     release: releaseRefSchema,
@@ -75,8 +86,13 @@ export const rolloutSpecSchema = z
     gates: gatesSchema.prefault({}),
     /** New devices started per minute across the rollout; null = no limit. */
     maxStartsPerMinute: z.number().int().positive().nullable().default(null),
-    /** Safety-critical: hold times are skipped, the gates still apply. */
+    /** Safety-critical: hold times are skipped, the gates still apply (and windows). */
     mandatory: z.boolean().default(false),
+    /** When devices install; the first window whose selector matches a device applies. */
+    maintenanceWindows: z
+      .array(rolloutWindowSchema)
+      .max(MAX_WINDOWS, `at most ${MAX_WINDOWS} maintenance windows`)
+      .default([]),
   })
   .superRefine((spec, ctx) => {
     for (const { index, message } of stageProblems(spec.stages))

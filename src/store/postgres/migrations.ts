@@ -224,6 +224,14 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX rollout_events_rollout_idx ON rollout_events (rollout_id, id);
     `,
   },
+  {
+    version: 7,
+    name: 'deployment_install_window',
+    sql: `
+      -- The maintenance window devices of the deployment install in (null: any time).
+      ALTER TABLE deployments ADD COLUMN install_window jsonb;
+    `,
+  },
 ];
 
 const createLedger = `

@@ -220,6 +220,15 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX rollout_events_rollout_idx ON rollout_events (rollout_id, id);
     `,
   },
+  {
+    version: 7,
+    name: 'deployment_install_window',
+    sql: `
+      -- The maintenance window devices of the deployment install in (null: any time).
+      ALTER TABLE deployments ADD COLUMN install_window TEXT
+        CHECK (install_window IS NULL OR json_valid(install_window));
+    `,
+  },
 ];
 
 const createLedger = `
