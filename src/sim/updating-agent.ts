@@ -18,6 +18,7 @@ import {
   parseFileBootEnv,
 } from '../agent/update/boot-file-env.ts';
 import { nodeDisk } from '../agent/update/disk.ts';
+import type { UpdateClientOptions } from '../agent/update/types.ts';
 import { isHealthyImage } from './sim-firmware.ts';
 
 export interface SimUpdateOptions {
@@ -35,6 +36,8 @@ export interface SimUpdateOptions {
   connectWithinMs?: number;
   /** Pause between failed health rounds, in ms; default 10 s. */
   healthRetryDelayMs?: number;
+  /** Download retries (attempts, pause); default the update client's. */
+  download?: UpdateClientOptions['download'];
 }
 
 /** An agent that survives its own reboots; `start()` boots the device. */
@@ -86,6 +89,7 @@ export function createUpdatingAgent(
         hardware: { model, revision },
         installed: { version: agentOptions.firmwareVersion, length: factoryLength },
         ...(update.healthRetryDelayMs !== undefined ? { healthRetryDelayMs: update.healthRetryDelayMs } : {}),
+        ...(update.download !== undefined ? { download: update.download } : {}),
       },
       clientDeps: {
         disk: nodeDisk,

@@ -258,6 +258,20 @@ describe('rollout service', () => {
     assert.ok((await stores.rollouts.listMembers(rollout.id)).every((m) => m.deploymentId !== null));
   });
 
+  it('counts the starts of a tick that stopped before recording them against the rate limit', async () => {
+    const { rollout } = await service.create(
+      { ...spec, stages: [{ percent: 100, holdS: 0 }], maxStartsPerMinute: 15 },
+      'alice',
+    );
+    const ids = (await stores.rollouts.listMembers(rollout.id)).map((m) => m.deviceId).slice(0, 10);
+    await deployments.deploy(
+      { model: 'sensor-x', version: '2.4.1', deviceIds: ids, installNow: true, force: false, replace: false },
+      { actor: 'rollout', source: 'rollout', origin: `rollout:${rollout.id}` },
+    );
+    await tickAt(now + 1000);
+    assert.equal(offered().size, 15, 'the ten recorded late and five more, not fifteen more');
+  });
+
   it('respects the start rate limit', async () => {
     const { rollout } = await service.create(
       { ...spec, stages: [{ percent: 100, holdS: 0 }], maxStartsPerMinute: 15 },

@@ -82,6 +82,21 @@ describe('update client: full image and delta', () => {
     assert.match(ranges[1] ?? '', /^bytes=\d+-$/);
   });
 
+  it('retries the metadata refresh while the server cannot answer (a server restarting)', async () => {
+    const w = await world(base);
+    let refused = 0;
+    w.server.onRequest = (path) => {
+      // Two refreshes fail (the fixture allows 3 attempts): answered 500, as by a proxy.
+      if (path.endsWith('.json') && refused < 2) {
+        refused += 1;
+        throw new Error('restarting');
+      }
+    };
+    const { reports } = await updateThroughReboot(w);
+    assert.equal(reports.at(-1)?.state, 'success', JSON.stringify(reports));
+    assert.equal(refused, 2);
+  });
+
   it('raises the anti-rollback floor to a committed minVersion and refuses below it', async () => {
     const w = await world(base, {
       extra: () => [

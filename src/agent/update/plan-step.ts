@@ -3,13 +3,14 @@
  * check its custom fields against the device BEFORE downloading anything, and choose a delta
  * when one is signed for exactly the booted image.
  */
-import { createTufFetcher, refreshTargets } from './tuf-metadata.ts';
+import { createTufFetcher, refreshTargets, type VerifiedTargets } from './tuf-metadata.ts';
 import { backUpTrustedRoot, restoreTrustedRoot } from './trusted-root.ts';
 import { jobOf, type ClientContext } from './client-context.ts';
 import { UpdateRefusedError } from './errors.ts';
 import { checkImagePolicy, parseImageCustom, pickDelta, type DeviceFacts } from './target-policy.ts';
 import { readBody } from './transport.ts';
 import type { Slot } from './boot-control.ts';
+import { UPDATE_CLIENT_DEFAULTS } from './types.ts';
 
 /** Largest minisign signature file accepted, in bytes. */
 const MAX_MINISIG_BYTES = 4096;
@@ -23,16 +24,10 @@ export function deviceFacts(ctx: ClientContext, booted: Slot): DeviceFacts {
   return facts;
 }
 
-export async function planStep(ctx: ClientContext): Promise<void> {
+export async function planStep(ctx: ClientContext, signal?: AbortSignal): Promise<void> {
   const job = jobOf(ctx);
   const { booted } = await ctx.deps.bootControl.state();
-  await restoreTrustedRoot(ctx.deps.disk, ctx.options.tufMetadataDir, ctx.paths.rootBackup);
-  const targets = await refreshTargets({
-    metadataDir: ctx.options.tufMetadataDir,
-    metadataBaseUrl: `${ctx.options.deviceHttpUrl}/device/v1/tuf`,
-    fetcher: createTufFetcher(ctx.get),
-  });
-  await backUpTrustedRoot(ctx.deps.disk, ctx.options.tufMetadataDir, ctx.paths.rootBackup);
+  const targets = await refreshWithRetries(ctx, signal);
   const target = await targets.get(job.offer.target);
   if (!target) throw new UpdateRefusedError('unknown_target', `${job.offer.target} is not a signed target`);
   const image = parseImageCustom(target.custom);
@@ -61,6 +56,32 @@ export async function planStep(ctx: ClientContext): Promise<void> {
     },
   );
   await ctx.checkpoint('planned');
+}
+
+/**
+ * The metadata refresh, retried when the server cannot be reached (restarting, a dropped
+ * connection) with the image download's attempts and pause: a server restart must not fail the
+ * devices that were fetching metadata just then. Anything else (bad signature, expiry) fails at once.
+ */
+async function refreshWithRetries(ctx: ClientContext, signal?: AbortSignal): Promise<VerifiedTargets> {
+  const { attempts, retryDelayMs } = { ...UPDATE_CLIENT_DEFAULTS, ...ctx.options.download };
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      await restoreTrustedRoot(ctx.deps.disk, ctx.options.tufMetadataDir, ctx.paths.rootBackup);
+      const targets = await refreshTargets({
+        metadataDir: ctx.options.tufMetadataDir,
+        metadataBaseUrl: `${ctx.options.deviceHttpUrl}/device/v1/tuf`,
+        fetcher: createTufFetcher(ctx.get),
+      });
+      await backUpTrustedRoot(ctx.deps.disk, ctx.options.tufMetadataDir, ctx.paths.rootBackup);
+      return targets;
+    } catch (err) {
+      const unreachable = err instanceof UpdateRefusedError && err.reason === 'download_failed';
+      if (!unreachable || attempt >= attempts) throw err;
+      await ctx.sleep(retryDelayMs);
+    }
+  }
 }
 
 async function fetchSignature(ctx: ClientContext, sha256: string): Promise<string> {

@@ -99,7 +99,7 @@ export function createUpdateClient(deps: UpdateClientDeps, options: UpdateClient
   async function step(c: ClientContext, job: Job, signal: AbortSignal): Promise<boolean> {
     switch (job.phase) {
       case 'accepted':
-        await planStep(c);
+        await planStep(c, signal);
         return false;
       case 'downloading':
         await fetchStep(c, signal);

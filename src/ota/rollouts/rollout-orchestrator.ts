@@ -15,7 +15,7 @@ import type { UpdateStore } from '../../store/update-types.ts';
 import type { DeploymentService } from '../deployments/deployment-service.ts';
 import type { SelectableDevice } from './device-selector.ts';
 import { groupByWindow, type WindowGroup } from './maintenance-windows.ts';
-import { startAllowance } from './rate-limit.ts';
+import { RATE_WINDOW_MS, startAllowance } from './rate-limit.ts';
 import { memberExecutions, stageView } from './rollout-progress.ts';
 import { startsDevices } from './rollout-state.ts';
 import { applyDecision, decideNext } from './stage-machine.ts';
@@ -70,15 +70,23 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
   ): Promise<void> {
     const origin = rolloutOrigin(rollout.id);
     const started = members.flatMap((m) => (m.startedAtMs === null ? [] : [m.startedAtMs]));
-    const { allowed } = startAllowance(rollout.spec.maxStartsPerMinute, started, nowMs);
+    let { allowed } = startAllowance(rollout.spec.maxStartsPerMinute, started, nowMs);
     const ready: string[] = [];
     for (const member of members) {
       if (ready.length >= allowed) break;
       if (member.startedAtMs !== null || member.stageIndex > rollout.state.stageIndex) continue;
       const active = await updates.activeExecution(member.deviceId);
-      if (active?.deployment.source === origin)
-        await store.markStarted(rollout.id, [member.deviceId], { deploymentId: active.deployment.id }, nowMs);
-      else if (active === undefined) ready.push(member.deviceId);
+      if (active?.deployment.source === origin) {
+        const offeredAtMs = Date.parse(active.deployment.createdAt);
+        await store.markStarted(
+          rollout.id,
+          [member.deviceId],
+          { deploymentId: active.deployment.id },
+          offeredAtMs,
+        );
+        // The crashed tick's start used a slot of the minute that `allowed` did not see.
+        if (offeredAtMs > nowMs - RATE_WINDOW_MS) allowed -= 1;
+      } else if (active === undefined) ready.push(member.deviceId);
     }
     for (const group of await windowGroups(rollout, ready))
       await deploy(rollout, group.deviceIds, group.window, nowMs);
@@ -117,7 +125,15 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
     let skipped: Array<{ deviceId: string; reason: string }>;
     try {
       const result = await deployments.deploy(request, context);
-      await store.markStarted(rollout.id, result.offered, { deploymentId: result.deployment.id }, nowMs);
+      // Started when the offer was made (the deployment's time, a little after the tick's
+      // nowMs): the sliding minute of the rate limit must count the starts devices see.
+      const offeredAtMs = Date.parse(result.deployment.createdAt);
+      await store.markStarted(
+        rollout.id,
+        result.offered,
+        { deploymentId: result.deployment.id },
+        offeredAtMs,
+      );
       skipped = result.skipped;
     } catch (error) {
       // Every device already runs the release (or no longer fits it): nothing to offer.
