@@ -11,8 +11,9 @@ import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { RolloutMember, RolloutRecord, RolloutStore } from '../../store/rollout-types.ts';
 import type { UpdateStore } from '../../store/update-types.ts';
 import type { DeploymentService } from '../deployments/deployment-service.ts';
+import { evaluateHealthGate, type TelemetryReader } from './health-observations.ts';
 import { startAllowance } from './rate-limit.ts';
-import { memberExecutions, stageView } from './rollout-progress.ts';
+import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
 import { startsDevices } from './rollout-state.ts';
 import { applyDecision, decideNext } from './stage-machine.ts';
 import type { TimelineEvent } from './timeline.ts';
@@ -27,6 +28,32 @@ export interface RolloutOrchestratorDeps {
   audit: Pick<ProvisioningStore, 'appendAudit'>;
   clock: Clock;
   logger: Logger;
+  /**
+   * Telemetry for the health-regression gate. Absent (a server without telemetry ingest, unit
+   * tests of other rules): the gate is not evaluated.
+   */
+  telemetry?: TelemetryReader;
+}
+
+/** Every gate of the rollout's current stage at `nowMs`, the health-regression gate included. */
+export async function currentGates(
+  deps: Pick<RolloutOrchestratorDeps, 'telemetry'>,
+  rollout: RolloutRecord,
+  members: readonly RolloutMember[],
+  executions: Awaited<ReturnType<typeof memberExecutions>>,
+  nowMs: number,
+): Promise<StageView> {
+  const stage = stageView(rollout.spec, members, executions, rollout.state.stageIndex, nowMs);
+  if (deps.telemetry === undefined) return stage;
+  const health = await evaluateHealthGate(
+    deps.telemetry,
+    rollout.spec.gates.healthRegression,
+    members,
+    executions,
+    rollout.state.stageIndex,
+    nowMs,
+  );
+  return { ...stage, gates: [...stage.gates, ...health] };
 }
 
 export const rolloutOrigin = (rolloutId: string): string => `rollout:${rolloutId}`;
@@ -107,7 +134,7 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
     if (startsDevices(rollout.state)) await startDue(rollout, await store.listMembers(rollout.id), nowMs);
     const members = await store.listMembers(rollout.id);
     const executions = await memberExecutions(updates, members);
-    const stage = stageView(rollout.spec, members, executions, rollout.state.stageIndex, nowMs);
+    const stage = await currentGates(deps, rollout, members, executions, nowMs);
     const decision = decideNext({
       spec: rollout.spec,
       state: rollout.state,

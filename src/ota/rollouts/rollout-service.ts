@@ -18,6 +18,7 @@ import { applyOperatorAction, type OperatorRequest } from './operator-actions.ts
 import {
   auditEvent,
   createRolloutOrchestrator,
+  currentGates,
   type RolloutOrchestratorDeps,
 } from './rollout-orchestrator.ts';
 import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
@@ -170,8 +171,11 @@ export function createRolloutService(deps: RolloutServiceDeps) {
       const nowMs = clock.now();
       const members = await store.listMembers(id);
       const executions = await memberExecutions(deps.updates, members);
+      const current = await currentGates(deps, rollout, members, executions, nowMs);
       const stages = rollout.spec.stages.map((_, index) => ({
-        ...stageView(rollout.spec, members, executions, index, nowMs),
+        ...(index === rollout.state.stageIndex
+          ? current
+          : stageView(rollout.spec, members, executions, index, nowMs)),
         current: index === rollout.state.stageIndex,
       }));
       return {
