@@ -181,7 +181,7 @@ describe('the health-regression gate in the orchestrator', () => {
     assert.match(JSON.stringify(view.rollout.state.pauseReason), /health-regression/);
     gate = await healthGate(rollouts, rollout.id);
     assert.equal(gate?.status, 'fail');
-    assert.match(gate!.detail, /updated devices vs .* old-version devices/);
+    assert.match(gate.detail, /updated devices vs .* old-version devices/);
     // Nobody beyond the canaries was offered anything, however long we wait.
     now += 48 * HOUR;
     await rollouts.tick(now);
@@ -201,6 +201,6 @@ describe('the health-regression gate in the orchestrator', () => {
     assert.equal(view.rollout.state.stageIndex, 0);
     const gate = await healthGate(rollouts, rollout.id);
     assert.equal(gate?.status, 'pending');
-    assert.match(gate!.detail, /waiting for data from \d+ updated devices \(0 so far\)/);
+    assert.match(gate.detail, /waiting for data from \d+ updated devices \(0 so far\)/);
   });
 });

@@ -119,7 +119,10 @@ async function observations(
   metrics: readonly RegressionMetric[],
 ): Promise<Map<RegressionMetric, MetricObservation[]>> {
   const sources = [...new Set(metrics.map(sourceMetric))];
-  const summaries = ranges.length === 0 ? new Map() : await reader.summarizeRanges(ranges, sources);
+  const summaries =
+    ranges.length === 0
+      ? new Map<string, Map<string, MetricSummary>>()
+      : await reader.summarizeRanges(ranges, sources);
   const result = new Map<RegressionMetric, MetricObservation[]>();
   for (const metric of metrics) {
     const list: MetricObservation[] = [];

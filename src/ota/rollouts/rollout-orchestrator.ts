@@ -5,6 +5,7 @@
  * Nothing is kept in memory between ticks, so a restarted server continues where it stopped.
  */
 import type { Logger } from 'pino';
+import type { AlertService } from '../../alerts/alert-service.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { ConflictError, FlotillaError, ValidationError } from '../../infra/errors.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
@@ -33,6 +34,46 @@ export interface RolloutOrchestratorDeps {
    * tests of other rules): the gate is not evaluated.
    */
   telemetry?: TelemetryReader;
+  /** Raises the alert when a gate pauses a rollout and clears it when the rollout moves on. */
+  alerts?: Pick<AlertService, 'raise' | 'clear'>;
+}
+
+/** The alert rule of a gate pause; its subject is the rollout. */
+export const GATE_PAUSE_RULE = 'rollout.gate-failed';
+
+/**
+ * Raises (pause by a gate) or clears (the rollout left the paused state) the rollout's alert.
+ * An alert that cannot be written is logged: it must not undo or repeat the state change.
+ */
+export async function syncRolloutAlert(
+  deps: Pick<RolloutOrchestratorDeps, 'alerts' | 'logger'>,
+  rollout: RolloutRecord,
+): Promise<void> {
+  if (deps.alerts === undefined) return;
+  const subject = { kind: 'rollout', id: rollout.id } as const;
+  const reason = rollout.state.pauseReason;
+  try {
+    if (rollout.state.status === 'paused' && reason?.kind === 'gate') {
+      const { model, version } = rollout.spec.release;
+      await deps.alerts.raise({
+        rule: GATE_PAUSE_RULE,
+        severity: 'critical',
+        subject,
+        title: `Rollout of ${model} ${version} paused: ${reason.gate} gate failed`,
+        detail: reason.message,
+        details: {
+          gate: reason.gate,
+          value: reason.value,
+          threshold: reason.threshold,
+          stageIndex: rollout.state.stageIndex,
+        },
+      });
+    } else if (rollout.state.status !== 'paused') {
+      await deps.alerts.clear(GATE_PAUSE_RULE, subject, `rollout ${rollout.state.status}`);
+    }
+  } catch (err) {
+    deps.logger.error({ err, rolloutId: rollout.id }, 'could not update the rollout alert');
+  }
 }
 
 /** Every gate of the rollout's current stage at `nowMs`, the health-regression gate included. */
@@ -153,6 +194,7 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
       throw error;
     }
     await auditEvent(deps.audit, rollout.id, event, ROLLOUT_ACTOR);
+    await syncRolloutAlert(deps, updated);
     if (decision.action === 'pause')
       logger.warn({ rolloutId: rollout.id, reason: state.pauseReason }, 'rollout paused by a gate');
     else logger.info({ rolloutId: rollout.id, event: event.kind }, event.message);

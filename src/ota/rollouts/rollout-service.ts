@@ -19,6 +19,7 @@ import {
   auditEvent,
   createRolloutOrchestrator,
   currentGates,
+  syncRolloutAlert,
   type RolloutOrchestratorDeps,
 } from './rollout-orchestrator.ts';
 import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
@@ -88,6 +89,7 @@ export function createRolloutService(deps: RolloutServiceDeps) {
       const { state, event } = applyOperatorAction(rollout.state, request, nowMs);
       const updated = await store.updateState(id, rollout.version, state, event, nowMs);
       await auditEvent(deps.audit, id, event, AUDIT_SOURCE);
+      await syncRolloutAlert(deps, updated);
       if (request.action === 'cancel') await withdrawOffers(id, request.actor);
       return updated;
     });
