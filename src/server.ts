@@ -37,6 +37,9 @@ import { loadOrCreateUrlKey } from './ota/delivery/signed-urls.ts';
 import { createDeploymentService } from './ota/deployments/deployment-service.ts';
 import { deploymentRoutes } from './api/routes/deployments.ts';
 import { rolloutRoutes } from './api/routes/rollouts.ts';
+import { alertRoutes } from './api/routes/alerts.ts';
+import { createAlertMetrics } from './alerts/alert-metrics.ts';
+import { createAlertService } from './alerts/alert-service.ts';
 import { startRolloutDriver } from './ota/rollouts/rollout-driver.ts';
 import { createRolloutService } from './ota/rollouts/rollout-service.ts';
 import { UnavailableError } from './infra/errors.ts';
@@ -173,6 +176,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     if (restored > 0) logger.info({ devices: restored }, 'restored retained update offers');
     stopping.push(() => gateway.stop());
     // Started once the gateway runs, since a tick pushes offers; stopped before it.
+    const alerts = createAlertService({
+      store: stores.alerts,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'alerts' }),
+    });
+    createAlertMetrics(metricsRegistry, alerts);
     const rollouts = createRolloutService({
       store: stores.rollouts,
       devices: store,
@@ -182,6 +192,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       audit: stores.provisioning,
       clock,
       logger: logger.child({ component: 'rollouts' }),
+      alerts,
     });
     const rolloutDriver = startRolloutDriver(
       { service: rollouts, clock, timers, logger: logger.child({ component: 'rollouts' }) },
@@ -309,6 +320,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...updateMetadataRoutes({ repository }),
         ...deploymentRoutes({ service: deployments }),
         ...rolloutRoutes({ service: rollouts }),
+        ...alertRoutes({ service: alerts }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

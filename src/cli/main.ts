@@ -11,6 +11,7 @@ import { registerFactoryCommand } from './factory-command.ts';
 import { registerCaCommand } from './ca-command.ts';
 import { registerFirmwareCommand } from './firmware-command.ts';
 import { registerRolloutCommand } from './rollout-command.ts';
+import { registerAlertsCommand } from './alerts-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
@@ -31,6 +32,7 @@ registerCaCommand(program);
 registerFirmwareCommand(program);
 registerKeysCommand(program);
 registerRolloutCommand(program);
+registerAlertsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

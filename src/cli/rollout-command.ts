@@ -168,7 +168,12 @@ export function registerRolloutCommand(program: Command): void {
           String(s.summary.success),
           String(s.summary.failed),
           String(s.summary.stuck),
-          s.gates.map((g) => `${g.gate} ${g.status} (${g.value ?? '-'} vs ${g.threshold})`).join('; '),
+          s.gates
+            .map(
+              (g) =>
+                `${g.gate}${g.metric ? `:${g.metric}` : ''} ${g.status} (${g.value ?? '-'} vs ${g.threshold})`,
+            )
+            .join('; '),
         ]),
       );
       process.stdout.write('\n');

@@ -1,4 +1,5 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
+import type { AlertStore } from './alert-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
@@ -15,6 +16,7 @@ export type DeviceStoreOptions = StoreOptions;
 
 /** Every store on one database connection (one SQLite handle, one pg pool). */
 export interface Stores {
+  alerts: AlertStore;
   devices: DeviceStore;
   provisioning: ProvisioningStore;
   releases: ReleaseStore;

@@ -120,6 +120,13 @@ describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => 
     const later = (await api('GET', `/api/v1/rollouts/${id}`)).body as unknown as View;
     assert.equal(later.rollout.state.status, 'paused');
     assert.equal(later.devices['not-started'], trackers.length - canaries);
+    // The pause raised one critical alert about this rollout.
+    const alerts = await api('GET', `/api/v1/alerts?state=open&subjectKind=rollout&subjectId=${id}`);
+    const items = alerts.body['items'] as Array<Json>;
+    assert.equal(items.length, 1, JSON.stringify(alerts.body));
+    assert.equal(items[0]?.['severity'], 'critical');
+    assert.equal(items[0]?.['rule'], 'rollout.gate-failed');
+    assert.match(String(items[0]?.['title']), /paused: (success|failure)-rate gate failed/);
   });
 
   it('answers bad input with 400, overlaps and wrong actions with 409', async () => {
@@ -194,5 +201,30 @@ describe('a staged rollout over a simulated fleet', { timeout: 240_000 }, () => 
     assert.equal(windows.length, 2);
     assert.ok(windows.includes(JSON.stringify(closed)), windows.join(' '));
     await api('POST', `/api/v1/rollouts/${id}/cancel`, { note: 'done testing windows' });
+  });
+
+  it("resolves the pause's alert when the rollout is cancelled, and lists it in the CLI", async () => {
+    const server = ['--server', `http://127.0.0.1:${fx.httpPort}`];
+    const list = await flotilla([
+      'alerts',
+      'list',
+      '--all',
+      '--rule',
+      'rollout.gate-failed',
+      '--json',
+      ...server,
+    ]);
+    assert.equal(list.code, 0, list.stderr);
+    const items = (JSON.parse(list.stdout) as { items: Array<{ id: string; state: string; subject: Json }> })
+      .items;
+    const alert = items.find((a) => a.subject['id'] === pausedId);
+    assert.equal(alert?.state, 'resolved', list.stdout);
+    const show = await flotilla(['alerts', 'show', alert.id, ...server]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /opened/);
+    assert.match(show.stdout, /resolved: rollout cancelled/);
+    const again = await flotilla(['alerts', 'resolve', alert.id, ...server]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already resolved/);
   });
 });

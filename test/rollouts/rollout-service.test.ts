@@ -265,7 +265,15 @@ describe('rollout service', () => {
     );
     const ids = (await stores.rollouts.listMembers(rollout.id)).map((m) => m.deviceId).slice(0, 10);
     await deployments.deploy(
-      { model: 'sensor-x', version: '2.4.1', deviceIds: ids, installNow: true, force: false, replace: false },
+      {
+        model: 'sensor-x',
+        version: '2.4.1',
+        deviceIds: ids,
+        installNow: true,
+        force: false,
+        installWindow: null,
+        replace: false,
+      },
       { actor: 'rollout', source: 'rollout', origin: `rollout:${rollout.id}` },
     );
     await tickAt(now + 1000);

@@ -33,6 +33,14 @@ describe('parseRolloutSpec', () => {
       minSuccessRate: 0.95,
       maxFailureRate: 0.05,
       stuckTimeoutS: 7200,
+      healthRegression: {
+        enabled: true,
+        windowS: 86_400,
+        minDevices: 3,
+        minDeviceHours: 1,
+        alpha: 0.01,
+        metrics: { errors: 1.5, crashes: 1.5, reboots: 1.5, disconnects: 2, battery_drain: 1.25 },
+      },
     });
     assert.deepEqual(spec.selector, {});
     assert.equal(spec.maxStartsPerMinute, null);

@@ -39,6 +39,7 @@ const stageViewSchema = z.object({
   gates: z.array(
     z.object({
       gate: z.enum(gateNames),
+      metric: z.string().optional(),
       value: z.number().nullable(),
       threshold: z.number(),
       status: z.enum(['pass', 'fail', 'pending']),

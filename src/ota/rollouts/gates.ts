@@ -6,14 +6,19 @@
 import type { Gates } from './rollout-spec.ts';
 import type { StageSummary } from './stage-summary.ts';
 
-export const gateNames = ['min-reported', 'success-rate', 'failure-rate'] as const;
+export const gateNames = ['min-reported', 'success-rate', 'failure-rate', 'health-regression'] as const;
 export type GateName = (typeof gateNames)[number];
 /** `pending`: not decided yet (not enough devices have finished). */
 export type GateStatus = 'pass' | 'fail' | 'pending';
 
 export interface GateResult {
   gate: GateName;
-  /** A count (min-reported) or a fraction 0..1 (rates); null when the stage has no device. */
+  /** health-regression: the metric compared (one result per metric). */
+  metric?: string;
+  /**
+   * A count (min-reported), a fraction 0..1 (rates) or a ratio updated / old version
+   * (health-regression); null when there is nothing to measure.
+   */
   value: number | null;
   threshold: number;
   status: GateStatus;

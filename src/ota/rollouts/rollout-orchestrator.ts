@@ -5,6 +5,7 @@
  * Nothing is kept in memory between ticks, so a restarted server continues where it stopped.
  */
 import type { Logger } from 'pino';
+import type { AlertService } from '../../alerts/alert-service.ts';
 import type { MaintenanceWindow } from '../../contracts/maintenance-window.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { ConflictError, FlotillaError, ValidationError } from '../../infra/errors.ts';
@@ -14,9 +15,10 @@ import type { DeviceStore } from '../../store/types.ts';
 import type { UpdateStore } from '../../store/update-types.ts';
 import type { DeploymentService } from '../deployments/deployment-service.ts';
 import type { SelectableDevice } from './device-selector.ts';
+import { evaluateHealthGate, type TelemetryReader } from './health-observations.ts';
 import { groupByWindow, type WindowGroup } from './maintenance-windows.ts';
 import { RATE_WINDOW_MS, startAllowance } from './rate-limit.ts';
-import { memberExecutions, stageView } from './rollout-progress.ts';
+import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
 import { startsDevices } from './rollout-state.ts';
 import { applyDecision, decideNext } from './stage-machine.ts';
 import type { TimelineEvent } from './timeline.ts';
@@ -33,6 +35,72 @@ export interface RolloutOrchestratorDeps {
   audit: Pick<ProvisioningStore, 'appendAudit'>;
   clock: Clock;
   logger: Logger;
+  /**
+   * Telemetry for the health-regression gate. Absent (a server without telemetry ingest, unit
+   * tests of other rules): the gate is not evaluated.
+   */
+  telemetry?: TelemetryReader;
+  /** Raises the alert when a gate pauses a rollout and clears it when the rollout moves on. */
+  alerts?: Pick<AlertService, 'raise' | 'clear'>;
+}
+
+/** The alert rule of a gate pause; its subject is the rollout. */
+export const GATE_PAUSE_RULE = 'rollout.gate-failed';
+
+/**
+ * Raises (pause by a gate) or clears (the rollout left the paused state) the rollout's alert.
+ * An alert that cannot be written is logged: it must not undo or repeat the state change.
+ */
+export async function syncRolloutAlert(
+  deps: Pick<RolloutOrchestratorDeps, 'alerts' | 'logger'>,
+  rollout: RolloutRecord,
+): Promise<void> {
+  if (deps.alerts === undefined) return;
+  const subject = { kind: 'rollout', id: rollout.id } as const;
+  const reason = rollout.state.pauseReason;
+  try {
+    if (rollout.state.status === 'paused' && reason?.kind === 'gate') {
+      const { model, version } = rollout.spec.release;
+      await deps.alerts.raise({
+        rule: GATE_PAUSE_RULE,
+        severity: 'critical',
+        subject,
+        title: `Rollout of ${model} ${version} paused: ${reason.gate} gate failed`,
+        detail: reason.message,
+        details: {
+          gate: reason.gate,
+          value: reason.value,
+          threshold: reason.threshold,
+          stageIndex: rollout.state.stageIndex,
+        },
+      });
+    } else if (rollout.state.status !== 'paused') {
+      await deps.alerts.clear(GATE_PAUSE_RULE, subject, `rollout ${rollout.state.status}`);
+    }
+  } catch (err) {
+    deps.logger.error({ err, rolloutId: rollout.id }, 'could not update the rollout alert');
+  }
+}
+
+/** Every gate of the rollout's current stage at `nowMs`, the health-regression gate included. */
+export async function currentGates(
+  deps: Pick<RolloutOrchestratorDeps, 'telemetry'>,
+  rollout: RolloutRecord,
+  members: readonly RolloutMember[],
+  executions: Awaited<ReturnType<typeof memberExecutions>>,
+  nowMs: number,
+): Promise<StageView> {
+  const stage = stageView(rollout.spec, members, executions, rollout.state.stageIndex, nowMs);
+  if (deps.telemetry === undefined) return stage;
+  const health = await evaluateHealthGate(
+    deps.telemetry,
+    rollout.spec.gates.healthRegression,
+    members,
+    executions,
+    rollout.state.stageIndex,
+    nowMs,
+  );
+  return { ...stage, gates: [...stage.gates, ...health] };
 }
 
 export const rolloutOrigin = (rolloutId: string): string => `rollout:${rolloutId}`;
@@ -156,7 +224,7 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
     if (startsDevices(rollout.state)) await startDue(rollout, await store.listMembers(rollout.id), nowMs);
     const members = await store.listMembers(rollout.id);
     const executions = await memberExecutions(updates, members);
-    const stage = stageView(rollout.spec, members, executions, rollout.state.stageIndex, nowMs);
+    const stage = await currentGates(deps, rollout, members, executions, nowMs);
     const decision = decideNext({
       spec: rollout.spec,
       state: rollout.state,
@@ -175,6 +243,7 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
       throw error;
     }
     await auditEvent(deps.audit, rollout.id, event, ROLLOUT_ACTOR);
+    await syncRolloutAlert(deps, updated);
     if (decision.action === 'pause')
       logger.warn({ rolloutId: rollout.id, reason: state.pauseReason }, 'rollout paused by a gate');
     else logger.info({ rolloutId: rollout.id, event: event.kind }, event.message);

@@ -18,6 +18,8 @@ import { applyOperatorAction, type OperatorRequest } from './operator-actions.ts
 import {
   auditEvent,
   createRolloutOrchestrator,
+  currentGates,
+  syncRolloutAlert,
   type RolloutOrchestratorDeps,
 } from './rollout-orchestrator.ts';
 import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
@@ -87,6 +89,7 @@ export function createRolloutService(deps: RolloutServiceDeps) {
       const { state, event } = applyOperatorAction(rollout.state, request, nowMs);
       const updated = await store.updateState(id, rollout.version, state, event, nowMs);
       await auditEvent(deps.audit, id, event, AUDIT_SOURCE);
+      await syncRolloutAlert(deps, updated);
       if (request.action === 'cancel') await withdrawOffers(id, request.actor);
       return updated;
     });
@@ -170,8 +173,11 @@ export function createRolloutService(deps: RolloutServiceDeps) {
       const nowMs = clock.now();
       const members = await store.listMembers(id);
       const executions = await memberExecutions(deps.updates, members);
+      const current = await currentGates(deps, rollout, members, executions, nowMs);
       const stages = rollout.spec.stages.map((_, index) => ({
-        ...stageView(rollout.spec, members, executions, index, nowMs),
+        ...(index === rollout.state.stageIndex
+          ? current
+          : stageView(rollout.spec, members, executions, index, nowMs)),
         current: index === rollout.state.stageIndex,
       }));
       return {

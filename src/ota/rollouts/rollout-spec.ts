@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import { ValidationError } from '../../infra/errors.ts';
 import { deviceSelectorSchema } from './device-selector.ts';
+import { healthRegressionSchema } from './health-regression.ts';
 
 const HOUR_S = 3600;
 const MAX_HOLD_S = 30 * 24 * HOUR_S;
@@ -56,6 +57,8 @@ export const gatesSchema = z.strictObject({
     .positive()
     .max(MAX_HOLD_S)
     .default(2 * HOUR_S),
+  /** Updated devices' telemetry against the old version's (docs/rollouts.md, "Health regression"). */
+  healthRegression: healthRegressionSchema.prefault({}),
 });
 export type Gates = z.infer<typeof gatesSchema>;
 

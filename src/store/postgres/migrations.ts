@@ -232,6 +232,44 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE deployments ADD COLUMN install_window jsonb;
     `,
   },
+  {
+    version: 8,
+    name: 'alerts',
+    sql: `
+      CREATE TABLE alerts (
+        id text NOT NULL PRIMARY KEY,
+        key text NOT NULL,
+        rule text NOT NULL,
+        severity text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        state text NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        subject_kind text NOT NULL,
+        subject_id text NOT NULL,
+        title text NOT NULL,
+        detail text NOT NULL,
+        details jsonb NOT NULL,
+        opened_at bigint NOT NULL,
+        last_raised_at bigint NOT NULL,
+        raise_count bigint NOT NULL CHECK (raise_count >= 1),
+        acknowledged_at bigint,
+        acknowledged_by text,
+        resolved_at bigint,
+        resolved_by text
+      );
+      -- One unresolved alert per key: the de-duplication rule, enforced by the database.
+      CREATE UNIQUE INDEX alerts_unresolved_key ON alerts (key) WHERE state <> 'resolved';
+      CREATE INDEX alerts_state_idx ON alerts (state, id);
+      CREATE INDEX alerts_subject_idx ON alerts (subject_kind, subject_id, id);
+      CREATE TABLE alert_events (
+        id bigserial PRIMARY KEY,
+        alert_id text NOT NULL REFERENCES alerts (id),
+        at bigint NOT NULL,
+        kind text NOT NULL,
+        actor text NOT NULL,
+        note text
+      );
+      CREATE INDEX alert_events_alert_idx ON alert_events (alert_id, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -3,6 +3,7 @@ import type { Stores } from '../open-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
+import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
@@ -27,6 +28,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   }
   const session = new PgSession(target);
   return {
+    alerts: new PostgresAlertStore(session),
     devices: new PostgresDeviceStore(session),
     provisioning: new PostgresProvisioningStore(session),
     releases: new PostgresReleaseStore(session),

@@ -229,6 +229,44 @@ export const sqliteMigrations: readonly Migration[] = [
         CHECK (install_window IS NULL OR json_valid(install_window));
     `,
   },
+  {
+    version: 8,
+    name: 'alerts',
+    sql: `
+      CREATE TABLE alerts (
+        id TEXT NOT NULL PRIMARY KEY,
+        key TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        details TEXT NOT NULL CHECK (json_valid(details)),
+        opened_at INTEGER NOT NULL,
+        last_raised_at INTEGER NOT NULL,
+        raise_count INTEGER NOT NULL CHECK (raise_count >= 1),
+        acknowledged_at INTEGER,
+        acknowledged_by TEXT,
+        resolved_at INTEGER,
+        resolved_by TEXT
+      ) STRICT;
+      -- One unresolved alert per key: the de-duplication rule, enforced by the database.
+      CREATE UNIQUE INDEX alerts_unresolved_key ON alerts (key) WHERE state <> 'resolved';
+      CREATE INDEX alerts_state_idx ON alerts (state, id);
+      CREATE INDEX alerts_subject_idx ON alerts (subject_kind, subject_id, id);
+      CREATE TABLE alert_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id TEXT NOT NULL REFERENCES alerts (id),
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        note TEXT
+      ) STRICT;
+      CREATE INDEX alert_events_alert_idx ON alert_events (alert_id, id);
+    `,
+  },
 ];
 
 const createLedger = `

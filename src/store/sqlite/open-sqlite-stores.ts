@@ -2,6 +2,7 @@
 import type { Stores } from '../open-store.ts';
 import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
+import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
@@ -21,6 +22,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
   const devices = new SqliteDeviceStore(db);
   // Statements are prepared against the migrated schema, so the store is built only now.
   return {
+    alerts: new SqliteAlertStore(db),
     devices,
     provisioning: new SqliteProvisioningStore(db),
     releases: new SqliteReleaseStore(db),
