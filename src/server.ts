@@ -173,16 +173,19 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     if (restored > 0) logger.info({ devices: restored }, 'restored retained update offers');
     stopping.push(() => gateway.stop());
     // Started once the gateway runs, since a tick pushes offers; stopped before it.
-    const rollouts = createRolloutService({
-      store: stores.rollouts,
-      devices: store,
-      releases: stores.releases,
-      updates: stores.updates,
-      deployments,
-      audit: stores.provisioning,
-      clock,
-      logger: logger.child({ component: 'rollouts' }),
-    });
+    const rollouts = createRolloutService(
+      {
+        store: stores.rollouts,
+        devices: store,
+        releases: stores.releases,
+        updates: stores.updates,
+        deployments,
+        audit: stores.provisioning,
+        clock,
+        logger: logger.child({ component: 'rollouts' }),
+      },
+      { rescanIntervalMs: config.rollouts.rescanIntervalS * 1000 },
+    );
     const rolloutDriver = startRolloutDriver(
       { service: rollouts, clock, timers, logger: logger.child({ component: 'rollouts' }) },
       { tickIntervalMs: config.rollouts.tickIntervalS * 1000 },

@@ -7,11 +7,13 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../infra/clock.ts';
 import { ConflictError, FlotillaError, ValidationError } from '../../infra/errors.ts';
+import { idBatches } from '../../store/id-batches.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { RolloutMember, RolloutRecord, RolloutStore } from '../../store/rollout-types.ts';
 import type { UpdateStore } from '../../store/update-types.ts';
 import type { DeploymentService } from '../deployments/deployment-service.ts';
 import { startAllowance } from './rate-limit.ts';
+import { joinLateDevices, type RolloutJoinDeps } from './rollout-joins.ts';
 import { memberExecutions, stageView } from './rollout-progress.ts';
 import { startsDevices } from './rollout-state.ts';
 import { applyDecision, decideNext } from './stage-machine.ts';
@@ -20,9 +22,9 @@ import type { TimelineEvent } from './timeline.ts';
 /** The actor and audit source of what the orchestrator does on its own. */
 export const ROLLOUT_ACTOR = 'rollout';
 
-export interface RolloutOrchestratorDeps {
+export interface RolloutOrchestratorDeps extends RolloutJoinDeps {
   store: RolloutStore;
-  updates: Pick<UpdateStore, 'activeExecution' | 'listExecutions'>;
+  updates: Pick<UpdateStore, 'activeExecutions' | 'executionsOfDeployments'>;
   deployments: Pick<DeploymentService, 'deploy' | 'cancel'>;
   audit: Pick<ProvisioningStore, 'appendAudit'>;
   clock: Clock;
@@ -48,14 +50,23 @@ export async function auditEvent(
   });
 }
 
-export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
+export interface RolloutOrchestratorOptions {
+  /** How often an active rollout re-selects the whole registry for late devices (ms). */
+  rescanIntervalMs: number;
+}
+
+export function createRolloutOrchestrator(
+  deps: RolloutOrchestratorDeps,
+  options: RolloutOrchestratorOptions,
+) {
   const { store, updates, deployments, logger } = deps;
 
   /**
    * Starts the devices whose turn it is (current stage and any left over from earlier ones),
    * within the rate limit. A device whose active execution already belongs to this rollout was
    * started by a tick that stopped before recording it: recorded now, not deployed twice. A
-   * device busy with another deployment waits for a later tick.
+   * device busy with another deployment waits for a later tick. Active executions are read in
+   * batches (id-batches.ts): a bounded number of queries however large the stage.
    */
   async function startDue(
     rollout: RolloutRecord,
@@ -65,16 +76,42 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
     const origin = rolloutOrigin(rollout.id);
     const started = members.flatMap((m) => (m.startedAtMs === null ? [] : [m.startedAtMs]));
     const { allowed } = startAllowance(rollout.spec.maxStartsPerMinute, started, nowMs);
+    const due = members.flatMap((m) =>
+      m.startedAtMs === null && m.stageIndex <= rollout.state.stageIndex ? [m.deviceId] : [],
+    );
     const ready: string[] = [];
-    for (const member of members) {
+    for (const batch of idBatches(due)) {
       if (ready.length >= allowed) break;
-      if (member.startedAtMs !== null || member.stageIndex > rollout.state.stageIndex) continue;
-      const active = await updates.activeExecution(member.deviceId);
-      if (active?.deployment.source === origin)
-        await store.markStarted(rollout.id, [member.deviceId], { deploymentId: active.deployment.id }, nowMs);
-      else if (active === undefined) ready.push(member.deviceId);
+      const active = await updates.activeExecutions(batch);
+      const recovered = new Map<string, string[]>();
+      for (const deviceId of batch) {
+        if (ready.length >= allowed) break;
+        const execution = active.get(deviceId);
+        if (execution?.deployment.source === origin) {
+          const ids = recovered.get(execution.deployment.id);
+          if (ids) ids.push(deviceId);
+          else recovered.set(execution.deployment.id, [deviceId]);
+        } else if (execution === undefined) ready.push(deviceId);
+      }
+      for (const [deploymentId, ids] of recovered)
+        await store.markStarted(rollout.id, ids, { deploymentId }, nowMs);
     }
     if (ready.length > 0) await deploy(rollout, ready, nowMs);
+  }
+
+  /** Adds late devices (rollout-joins.ts); a device taken by another rollout meanwhile waits a tick. */
+  async function join(rollout: RolloutRecord, members: readonly RolloutMember[], nowMs: number) {
+    try {
+      const event = await joinLateDevices(deps, rollout, members, { nowMs, ...options });
+      if (event === null) return false;
+      await auditEvent(deps.audit, rollout.id, event, ROLLOUT_ACTOR);
+      logger.info({ rolloutId: rollout.id, devices: event.details.devices }, event.message);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      logger.warn({ err: error, rolloutId: rollout.id }, 'late devices not added; retried on the next tick');
+      return false;
+    }
   }
 
   async function deploy(rollout: RolloutRecord, deviceIds: string[], nowMs: number): Promise<void> {
@@ -104,8 +141,12 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
 
   /** One orchestration step of one rollout at `nowMs`; returns the rollout as stored after it. */
   async function step(rollout: RolloutRecord, nowMs: number): Promise<RolloutRecord> {
-    if (startsDevices(rollout.state)) await startDue(rollout, await store.listMembers(rollout.id), nowMs);
-    const members = await store.listMembers(rollout.id);
+    let members = await store.listMembers(rollout.id);
+    if (await join(rollout, members, nowMs)) members = await store.listMembers(rollout.id);
+    if (startsDevices(rollout.state)) {
+      await startDue(rollout, members, nowMs);
+      members = await store.listMembers(rollout.id);
+    }
     const executions = await memberExecutions(updates, members);
     const stage = stageView(rollout.spec, members, executions, rollout.state.stageIndex, nowMs);
     const decision = decideNext({
