@@ -5,6 +5,8 @@ import type { SigningResult } from './signing.ts';
 import type { ProvisioningResult } from './provisioning.ts';
 import { renderDeltaSection, type DeltaResult } from './delta.ts';
 import { renderDownloadSection, type DownloadBench } from './downloads.ts';
+import { renderRolloutSection } from './rollouts-report.ts';
+import type { RolloutBench } from './rollouts.ts';
 
 export interface ReportInput {
   machine: MachineInfo;
@@ -15,6 +17,7 @@ export interface ReportInput {
   deltas: DeltaResult[];
   /** Absent when nginx, the baseline, is not installed. */
   downloads: DownloadBench | undefined;
+  rollouts: RolloutBench;
   date: Date;
 }
 
@@ -116,7 +119,8 @@ ${fmt(input.identities.identitiesReused)} reused from the cache of an earlier ru
 
 ${signingSection(input.signing)}
 ${provisioningSection(input.provisioning)}
-${renderDeltaSection(input.deltas)}${input.downloads ? `\n${renderDownloadSection(input.downloads)}` : ''}`;
+${renderDeltaSection(input.deltas)}${input.downloads ? `\n${renderDownloadSection(input.downloads)}` : ''}
+${renderRolloutSection(input.rollouts)}`;
 }
 
 /**

@@ -3,7 +3,8 @@
  * and the same-run baseline each is compared against.
  *
  * Usage: npm run bench [-- --devices 1000,10000]
- *        npm run bench -- --only downloads   (one section, spliced into the existing file)
+ *        npm run bench -- --only downloads|rollouts   (one section, spliced into the existing file;
+ *          --json FILE also writes its raw results, machine-readable)
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,6 +18,8 @@ import { measureSigning } from './signing.ts';
 import { measureProvisioning } from './provisioning.ts';
 import { measureDeltas } from './delta.ts';
 import { DOWNLOAD_SECTION_HEADING, measureDownloads, renderDownloadSection } from './downloads.ts';
+import { measureRollouts } from './rollouts.ts';
+import { ROLLOUT_SECTION_HEADING, renderRolloutSection } from './rollouts-report.ts';
 
 const SEED = 1;
 
@@ -27,6 +30,9 @@ const { values } = parseArgs({
     'sign-csrs': { type: 'string', default: '300' },
     'download-mib': { type: 'string', default: '64' },
     'download-clients': { type: 'string', default: '1,8,32' },
+    'rollout-devices': { type: 'string', default: '100000,1000000' },
+    'status-devices': { type: 'string', default: '20000' },
+    json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
     help: { type: 'boolean', default: false },
@@ -35,7 +41,8 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300]\n' +
-      '         [--download-mib 64] [--download-clients 1,8,32] [--only downloads] [--out docs/benchmarks.md]\n',
+      '         [--download-mib 64] [--download-clients 1,8,32] [--rollout-devices 100000,1000000]\n' +
+      '         [--status-devices 20000] [--only downloads|rollouts [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -51,15 +58,49 @@ const downloadOptions = {
   clients: wholeNumbers('download-clients', values['download-clients']),
 };
 const downloadsDir = resolve('.data/bench-downloads');
+const rolloutsDir = resolve('.data/bench-rollouts');
+const rolloutOptions = {
+  planDevices: wholeNumbers('rollout-devices', values['rollout-devices']),
+  statusDevices: wholeNumbers('status-devices', values['status-devices'])[0] ?? 20_000,
+  tickEvery: 5_000,
+};
+
+/** The sections that run alone: measure, render, and the raw results. */
+const sections: Record<
+  string,
+  () => Promise<{ heading: string; markdown: string; results: unknown } | undefined>
+> = {
+  downloads: async () => {
+    const downloads = await measureDownloads(downloadsDir, downloadOptions);
+    return (
+      downloads && {
+        heading: DOWNLOAD_SECTION_HEADING,
+        markdown: renderDownloadSection(downloads),
+        results: downloads,
+      }
+    );
+  },
+  rollouts: async () => {
+    await mkdir(rolloutsDir, { recursive: true });
+    const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
+    return { heading: ROLLOUT_SECTION_HEADING, markdown: renderRolloutSection(rollouts), results: rollouts };
+  },
+};
 
 if (values.only !== undefined) {
-  if (values.only !== 'downloads') throw new Error(`--only: the only section run alone is "downloads"`);
-  const downloads = await measureDownloads(downloadsDir, downloadOptions);
-  if (downloads) {
-    const section = renderDownloadSection(downloads);
+  const measure = sections[values.only];
+  if (measure === undefined)
+    throw new Error(`--only: the sections run alone are ${Object.keys(sections).join(', ')}`);
+  const section = await measure();
+  if (section) {
     const existing = await readFile(values.out, 'utf8').catch(() => '# Benchmarks\n');
-    await writeFile(values.out, replaceSection(existing, DOWNLOAD_SECTION_HEADING, section));
-    process.stdout.write(section);
+    await writeFile(values.out, replaceSection(existing, section.heading, section.markdown));
+    if (values.json !== undefined)
+      await writeFile(
+        values.json,
+        `${JSON.stringify({ machine: machineInfo(), ...(section.results as object) }, null, 2)}\n`,
+      );
+    process.stdout.write(section.markdown);
   }
   process.exit(0);
 }
@@ -132,6 +173,8 @@ try {
 
 const deltas = await measureDeltas(resolve('.data/bench-deltas'));
 const downloads = await measureDownloads(downloadsDir, downloadOptions);
+await mkdir(rolloutsDir, { recursive: true });
+const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
 
 const report = renderReport({
   machine: machineInfo(),
@@ -141,6 +184,7 @@ const report = renderReport({
   provisioning,
   deltas,
   downloads,
+  rollouts,
   date: new Date(),
 });
 await writeFile(values.out, report);

@@ -183,17 +183,20 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       logger: logger.child({ component: 'alerts' }),
     });
     createAlertMetrics(metricsRegistry, alerts);
-    const rollouts = createRolloutService({
-      store: stores.rollouts,
-      devices: store,
-      releases: stores.releases,
-      updates: stores.updates,
-      deployments,
-      audit: stores.provisioning,
-      clock,
-      logger: logger.child({ component: 'rollouts' }),
-      alerts,
-    });
+    const rollouts = createRolloutService(
+      {
+        store: stores.rollouts,
+        devices: store,
+        releases: stores.releases,
+        updates: stores.updates,
+        deployments,
+        audit: stores.provisioning,
+        clock,
+        logger: logger.child({ component: 'rollouts' }),
+        alerts,
+      },
+      { rescanIntervalMs: config.rollouts.rescanIntervalS * 1000 },
+    );
     const rolloutDriver = startRolloutDriver(
       { service: rollouts, clock, timers, logger: logger.child({ component: 'rollouts' }) },
       { tickIntervalMs: config.rollouts.tickIntervalS * 1000 },

@@ -84,6 +84,11 @@ export const serverConfigSchema = z.strictObject({
     .strictObject({
       /** How often the orchestrator checks every active rollout (starts devices, evaluates gates). */
       tickIntervalS: z.number().min(0.01).max(3600).default(10),
+      /**
+       * How often an active rollout re-selects the whole registry for devices that joined its
+       * selector; between rescans each tick reads only the devices changed since the last one.
+       */
+      rescanIntervalS: z.number().min(1).max(86_400).default(600),
     })
     .prefault({}),
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),

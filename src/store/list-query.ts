@@ -7,7 +7,8 @@ import { checkPageLimit, decodeCursor } from './cursor.ts';
 import { deviceColumns } from './row-mapping.ts';
 import type { DeviceFilter, PageRequest } from './types.ts';
 
-export type SqlValue = string | number;
+/** A list is bound whole: PostgreSQL takes it as an array (SQLite dialects bind JSON text instead). */
+export type SqlValue = string | number | readonly string[];
 
 /** Adds a value to the parameter list and returns its placeholder (`?` or `$n`). */
 export type Bind = (value: SqlValue) => string;
@@ -48,9 +49,12 @@ export function buildListQuery(filter: DeviceFilter, page: PageRequest, dialect:
   return { sql, params };
 }
 
+/** True when `key` is in the tag alphabet (the SQLite dialect quotes it inside a JSON path). */
+export const isTagKey = (key: string): boolean => tagKeyPattern.test(key);
+
 function checkTagKeys(tags: Record<string, string>): void {
   for (const key of Object.keys(tags)) {
-    if (!tagKeyPattern.test(key)) {
+    if (!isTagKey(key)) {
       throw new ValidationError('tag keys are lower-case [a-z0-9_.-], 1-63 chars', { tag: key });
     }
   }

@@ -22,7 +22,7 @@ export type WriteStep =
   | { kind: 'countClaimUse'; batchId: string }
   | { kind: 'insertCertificate'; certificate: CertificateRecord }
   | { kind: 'insertToken'; deviceId: string; tokenHash: string; atMs: number }
-  | { kind: 'setOwner'; deviceId: string; owner: string | null }
+  | { kind: 'setOwner'; deviceId: string; owner: string | null; atMs: number }
   | { kind: 'appendAudit'; entry: NewAuditEntry };
 
 export interface CertificateRecord {
@@ -99,7 +99,7 @@ export function planOwnerChange(current: OwnerState, change: OwnerChange): Write
     details: { owner: next, previousOwner: current.owner },
   };
   return [
-    { kind: 'setOwner', deviceId: current.deviceId, owner: next },
+    { kind: 'setOwner', deviceId: current.deviceId, owner: next, atMs: change.atMs },
     { kind: 'appendAudit', entry },
   ];
 }

@@ -21,6 +21,8 @@ export interface RolloutRow {
   created_by: string;
   created_at: Big;
   updated_at: Big;
+  selected_through: Big;
+  rescanned_at: Big;
 }
 
 export interface MemberRow {
@@ -37,7 +39,8 @@ export interface EventRow {
 
 const json = (value: Json): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
 
-export const rolloutColumns = 'id, spec, state, version, created_by, created_at, updated_at';
+export const rolloutColumns =
+  'id, spec, state, version, created_by, created_at, updated_at, selected_through, rescanned_at';
 export const memberColumns = 'device_id, stage_index, deployment_id, started_at, skip_reason';
 
 /** The `status` column, kept next to the state JSON so active rollouts can be queried. */
@@ -52,6 +55,8 @@ export function rolloutFromRow(row: RolloutRow): RolloutRecord {
     createdBy: row.created_by,
     createdAtMs: Number(row.created_at),
     updatedAtMs: Number(row.updated_at),
+    selectedThroughMs: Number(row.selected_through),
+    rescannedAtMs: Number(row.rescanned_at),
   };
 }
 
@@ -78,6 +83,9 @@ export function rolloutConflict(
     .join(', ');
   return new ConflictError(`device(s) already in an active rollout: ${listed}`, { devices });
 }
+
+export const finishedRollout = (id: string, status: string): ConflictError =>
+  new ConflictError(`rollout ${id} is ${status}: no device joins it`, { id, status });
 
 export function staleRollout(id: string, expectedVersion: number): ConflictError {
   return new ConflictError(`rollout ${id} changed meanwhile; read it again`, { id, expectedVersion });

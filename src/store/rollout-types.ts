@@ -18,6 +18,10 @@ export interface RolloutRecord {
   createdBy: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** Watermark of late-device selection: devices that changed before it were considered (ms). */
+  selectedThroughMs: number;
+  /** When the whole registry was last re-selected for late devices (ms). */
+  rescannedAtMs: number;
 }
 
 export interface RolloutMember {
@@ -39,6 +43,15 @@ export interface NewRollout {
   devices: ReadonlyArray<{ deviceId: string; stageIndex: number }>;
   /** The first timeline event (`created`). */
   event: TimelineEvent;
+}
+
+/** Devices that joined an active rollout's selector after it was created (rollout-joins.ts). */
+export interface RolloutJoin {
+  devices: ReadonlyArray<{ deviceId: string; stageIndex: number }>;
+  /** The `devices-joined` event; null when no device joins (only the watermarks move). */
+  event: TimelineEvent | null;
+  selectedThroughMs: number;
+  rescannedAtMs: number;
 }
 
 export interface RolloutStore {
@@ -72,6 +85,16 @@ export interface RolloutStore {
     event: TimelineEvent,
     atMs: number,
   ): Promise<RolloutRecord>;
+  /**
+   * Adds late devices to an active rollout, with their event and the new watermarks, atomically.
+   * The overlap rule of createRollout holds: ConflictError (details.devices) when a device already
+   * belongs to a rollout that is not completed or cancelled, this one included; ConflictError when
+   * the rollout itself is completed or cancelled; NotFoundError when unknown. The rollout's
+   * version does not change: joins do not race operator actions.
+   */
+  addMembers(rolloutId: string, join: RolloutJoin): Promise<void>;
+  /** Of the given devices, those in a rollout that is not completed or cancelled (device id → rollout id). */
+  activeRolloutsOf(deviceIds: readonly string[]): Promise<Map<string, string>>;
   /** Oldest first. */
   listTimeline(rolloutId: string): Promise<TimelineEvent[]>;
 }

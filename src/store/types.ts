@@ -36,6 +36,28 @@ export interface DeviceFilter {
   tags?: Record<string, string>;
 }
 
+/**
+ * A rollout's device selector (ota/rollouts/device-selector.ts) plus what the orchestrator adds,
+ * for `listDevicesMatching`. Fields are AND-combined; a list matches any of its values.
+ */
+export interface DeviceSelection {
+  /** The release's model: restricts `models` further. */
+  hardwareModel?: string;
+  models?: readonly string[];
+  /** A device without a revision never matches. */
+  revisions?: readonly string[];
+  firmwareVersions?: readonly string[];
+  regions?: readonly string[];
+  deviceIds?: readonly string[];
+  /** Every given tag must match exactly. */
+  tags?: Readonly<Record<string, string>>;
+  owner?: string;
+  /** Leaves out devices reporting this firmware version (already on the release). */
+  notFirmwareVersion?: string;
+  /** Only devices created, or whose selectable attributes changed, at or after this time (ms since epoch). */
+  changedSinceMs?: number;
+}
+
 export interface PageRequest {
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
@@ -61,6 +83,8 @@ export interface DeviceStore {
   /** Undefined when unknown. */
   getDevice(id: string): Promise<Device | undefined>;
   listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>>;
+  /** The devices a selection matches, ordered by id (keyset pages, like listDevices). */
+  listDevicesMatching(selection: DeviceSelection, page: PageRequest): Promise<Page<Device>>;
   fleetSummary(): Promise<FleetSummary>;
 
   /**

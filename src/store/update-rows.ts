@@ -76,8 +76,11 @@ const historyColumns = 'id, device_id, deployment_id, at, state, seq, reason, de
 const values = (p: Placeholder, count: number) =>
   Array.from({ length: count }, (_, index) => p(index + 1)).join(', ');
 
-/** Every parameter appears once (SQLite's `?` cannot repeat one), so some are passed twice. */
-export function updateSql(p: Placeholder, lock: string) {
+/**
+ * Every parameter appears once (SQLite's `?` cannot repeat one), so some are passed twice.
+ * `inList(placeholder)` is the dialect's "is one of the list bound there" (see id-batches.ts).
+ */
+export function updateSql(p: Placeholder, lock: string, inList: (placeholder: string) => string) {
   return {
     insertDeployment: `INSERT INTO deployments (${deploymentColumns}) VALUES (${values(p, 11)})
       RETURNING ${deploymentColumns}`,
@@ -89,6 +92,12 @@ export function updateSql(p: Placeholder, lock: string) {
       WHERE id = ${p(1)} RETURNING ${deploymentColumns}`,
     activeOfDevice: `SELECT ${executionColumns} FROM update_executions
       WHERE device_id = ${p(1)} AND finished_at IS NULL`,
+    /** The active executions of a batch of devices (the partial unique index serves it). */
+    activeOfDevices: `SELECT ${executionColumns} FROM update_executions
+      WHERE device_id ${inList(p(1))} AND finished_at IS NULL`,
+    deploymentsByIds: `SELECT ${deploymentColumns} FROM deployments WHERE id ${inList(p(1))}`,
+    executionsOfDeployments: `SELECT ${executionColumns} FROM update_executions
+      WHERE deployment_id ${inList(p(1))}`,
     /** The same, locked for the transaction. */
     lockActiveOfDevice: `SELECT ${executionColumns} FROM update_executions
       WHERE device_id = ${p(1)} AND finished_at IS NULL${lock}`,

@@ -101,6 +101,12 @@ export interface UpdateStore {
   activeExecution(
     deviceId: string,
   ): Promise<{ execution: UpdateExecution; deployment: Deployment } | undefined>;
+  /** The active executions of many devices at once (device id → execution); devices with none are absent. */
+  activeExecutions(
+    deviceIds: readonly string[],
+  ): Promise<Map<string, { execution: UpdateExecution; deployment: Deployment }>>;
+  /** Every execution of the given deployments, in no particular order. */
+  executionsOfDeployments(deploymentIds: readonly string[]): Promise<UpdateExecution[]>;
   /**
    * Applies a device's status atomically (update-rules.ts decides): seq must exceed every seq
    * the device sent before; final states are sticky; every state change is recorded in history.

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConflictError, UnavailableError, ValidationError } from '../../src/infra/errors.ts';
 import type { DeviceStore } from '../../src/store/types.ts';
 import { iso, presenceContract, t0 } from './device-store-presence.contract.ts';
+import { selectionContract } from './device-store-selection.contract.ts';
 
 export type StoreFactory = () => Promise<DeviceStore>;
 
@@ -214,6 +215,7 @@ function registerContract(makeStore: StoreFactory): void {
   });
 
   presenceContract(() => store);
+  selectionContract(() => store);
 }
 
 const neverConnected = { lastSeenAt: null, connectionState: 'offline', connectionChangedAt: null } as const;

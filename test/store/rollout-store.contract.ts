@@ -39,6 +39,15 @@ const pausedEvent: TimelineEvent = {
   details: { note: 'look first' },
 };
 
+const joinedEvent: TimelineEvent = {
+  atMs: t0 + 50,
+  kind: 'devices-joined',
+  actor: 'system',
+  stageIndex: 0,
+  message: '2 devices joined the selector',
+  details: { devices: 2 },
+};
+
 export function rolloutStoreContract(makeStores: StoresFactory): void {
   describe('RolloutStore contract', () => {
     let stores: Stores;
@@ -61,6 +70,8 @@ export function rolloutStoreContract(makeStores: StoresFactory): void {
         createdBy: 'alice',
         createdAtMs: t0,
         updatedAtMs: t0,
+        selectedThroughMs: t0,
+        rescannedAtMs: t0,
       });
       assert.deepEqual(await rollouts().getRollout('ro-1'), created);
       assert.equal(await rollouts().getRollout('nope'), undefined);
@@ -140,6 +151,94 @@ export function rolloutStoreContract(makeStores: StoresFactory): void {
         ['created', 'paused'],
       );
       assert.deepEqual((await rollouts().getRollout('ro-1'))?.state, paused);
+    });
+
+    it('adds late devices with their event and watermarks, without a new version', async () => {
+      await rollouts().createRollout(newRollout(), t0);
+      await rollouts().addMembers('ro-1', {
+        devices: [
+          { deviceId: 'd7', stageIndex: 2 },
+          { deviceId: 'd0', stageIndex: 0 },
+        ],
+        event: joinedEvent,
+        selectedThroughMs: t0 + 50,
+        rescannedAtMs: t0 + 40,
+      });
+      const rollout = await rollouts().getRollout('ro-1');
+      assert.equal(rollout?.version, 1, 'an operator action that read version 1 still applies');
+      assert.equal(rollout?.selectedThroughMs, t0 + 50);
+      assert.equal(rollout?.rescannedAtMs, t0 + 40);
+      assert.deepEqual(
+        (await rollouts().listMembers('ro-1')).map((m) => [m.deviceId, m.stageIndex, m.startedAtMs]),
+        [
+          ['d0', 0, null],
+          ['d1', 0, null],
+          ['d2', 1, null],
+          ['d3', 1, null],
+          ['d7', 2, null],
+        ],
+      );
+      assert.deepEqual(
+        (await rollouts().listTimeline('ro-1')).map((e) => e.kind),
+        ['created', 'devices-joined'],
+      );
+      // No device: only the watermarks move, and no event is written.
+      await rollouts().addMembers('ro-1', {
+        devices: [],
+        event: null,
+        selectedThroughMs: t0 + 60,
+        rescannedAtMs: t0 + 40,
+      });
+      assert.equal((await rollouts().getRollout('ro-1'))?.selectedThroughMs, t0 + 60);
+      assert.equal((await rollouts().listTimeline('ro-1')).length, 2);
+    });
+
+    it('refuses late devices already in an active rollout (this one too), writing nothing', async () => {
+      await rollouts().createRollout(newRollout(), t0);
+      await rollouts().createRollout(
+        newRollout({ id: 'ro-2', devices: [{ deviceId: 'd5', stageIndex: 0 }] }),
+        t0,
+      );
+      const join = (deviceIds: string[]) => ({
+        devices: deviceIds.map((deviceId) => ({ deviceId, stageIndex: 0 })),
+        event: joinedEvent,
+        selectedThroughMs: t0 + 50,
+        rescannedAtMs: t0,
+      });
+      await assert.rejects(rollouts().addMembers('ro-1', join(['d8', 'd5', 'd2'])), (error: unknown) => {
+        assert.ok(error instanceof ConflictError);
+        assert.deepEqual(
+          (error.details?.devices as Array<{ deviceId: string }>).map((d) => d.deviceId).sort(),
+          ['d2', 'd5'],
+        );
+        return true;
+      });
+      assert.equal((await rollouts().listMembers('ro-1')).length, 3);
+      assert.equal((await rollouts().getRollout('ro-1'))?.selectedThroughMs, t0);
+      await assert.rejects(rollouts().addMembers('nope', join(['d8'])), NotFoundError);
+      const first = await rollouts().getRollout('ro-1');
+      assert.ok(first);
+      await rollouts().updateState('ro-1', 1, { ...first.state, status: 'cancelled' }, pausedEvent, t0 + 5);
+      await assert.rejects(rollouts().addMembers('ro-1', join(['d8'])), ConflictError);
+    });
+
+    it('finds which devices are in an active rollout, in batches', async () => {
+      const many = Array.from({ length: 1203 }, (_, i) => ({ deviceId: `m${i}`, stageIndex: 0 }));
+      await rollouts().createRollout(newRollout({ devices: many }), t0);
+      await rollouts().createRollout(
+        newRollout({ id: 'ro-2', devices: [{ deviceId: 'x1', stageIndex: 0 }] }),
+        t0,
+      );
+      const asked = ['m0', 'm1202', 'x1', 'free', 'm600', 'm0'];
+      assert.deepEqual([...(await rollouts().activeRolloutsOf(asked))].sort(), [
+        ['m0', 'ro-1'],
+        ['m1202', 'ro-1'],
+        ['m600', 'ro-1'],
+        ['x1', 'ro-2'],
+      ]);
+      const all = await rollouts().activeRolloutsOf(many.map((m) => m.deviceId));
+      assert.equal(all.size, 1203);
+      assert.equal((await rollouts().activeRolloutsOf([])).size, 0);
     });
 
     it('records started devices with their deployment or a skip reason', async () => {

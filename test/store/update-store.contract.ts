@@ -278,6 +278,41 @@ export function updateStoreContract(makeStores: StoresFactory): void {
       );
     });
 
+    it('looks up active executions and executions of deployments in batches', async () => {
+      const many = Array.from({ length: 1100 }, (_, i) => `b${String(i).padStart(4, '0')}`);
+      for (const id of many) await stores.devices.createDevice({ id, serial: `S-${id}` }, t0);
+      await updates().createDeployment(
+        newDeployment({ deviceIds: many.slice(0, 700) }),
+        { replace: false },
+        t0,
+      );
+      await updates().createDeployment(
+        newDeployment({ id: 'dep-2', version: '2.5.0', deviceIds: [...many.slice(700), 'd1'] }),
+        { replace: false },
+        t0,
+      );
+      // b0000 finishes: no longer active, still an execution of dep-1.
+      await updates().applyStatus('b0000', status({ seq: 1, state: 'success' }), t0 + 1);
+      const active = await updates().activeExecutions([...many, 'd1', 'd2', 'b0001']);
+      assert.equal(active.size, 1100, 'every device but b0000 and d2, each once');
+      assert.equal(active.has('b0000'), false);
+      assert.equal(active.has('d2'), false);
+      assert.equal(active.get('b0001')?.deployment.id, 'dep-1');
+      assert.equal(active.get('d1')?.deployment.version, '2.5.0');
+      assert.equal(active.get('b0999')?.execution.state, 'offered');
+      assert.deepEqual(
+        active.get('b0001')?.execution,
+        await updates()
+          .activeExecution('b0001')
+          .then((a) => a?.execution),
+      );
+      assert.equal((await updates().activeExecutions([])).size, 0);
+      const executions = await updates().executionsOfDeployments(['dep-1', 'dep-2', 'nope']);
+      assert.equal(executions.length, 1101);
+      assert.equal(executions.find((e) => e.deviceId === 'b0000')?.state, 'success');
+      assert.deepEqual(await updates().executionsOfDeployments([]), []);
+    });
+
     it('pages deployments newest first and executions by device id', async () => {
       for (const [index, id] of ['dep-a', 'dep-b', 'dep-c'].entries()) {
         await updates().createDeployment(

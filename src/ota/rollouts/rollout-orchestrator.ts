@@ -9,6 +9,7 @@ import type { AlertService } from '../../alerts/alert-service.ts';
 import type { MaintenanceWindow } from '../../contracts/maintenance-window.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { ConflictError, FlotillaError, ValidationError } from '../../infra/errors.ts';
+import { idBatches } from '../../store/id-batches.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { RolloutMember, RolloutRecord, RolloutStore } from '../../store/rollout-types.ts';
 import type { DeviceStore } from '../../store/types.ts';
@@ -18,6 +19,7 @@ import type { SelectableDevice } from './device-selector.ts';
 import { evaluateHealthGate, type TelemetryReader } from './health-observations.ts';
 import { groupByWindow, type WindowGroup } from './maintenance-windows.ts';
 import { RATE_WINDOW_MS, startAllowance } from './rate-limit.ts';
+import { joinLateDevices, type RolloutJoinDeps } from './rollout-joins.ts';
 import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
 import { startsDevices } from './rollout-state.ts';
 import { applyDecision, decideNext } from './stage-machine.ts';
@@ -26,12 +28,12 @@ import type { TimelineEvent } from './timeline.ts';
 /** The actor and audit source of what the orchestrator does on its own. */
 export const ROLLOUT_ACTOR = 'rollout';
 
-export interface RolloutOrchestratorDeps {
+export interface RolloutOrchestratorDeps extends RolloutJoinDeps {
   store: RolloutStore;
-  updates: Pick<UpdateStore, 'activeExecution' | 'listExecutions'>;
+  updates: Pick<UpdateStore, 'activeExecutions' | 'executionsOfDeployments'>;
   deployments: Pick<DeploymentService, 'deploy' | 'cancel'>;
-  /** Device records, to match the maintenance windows' selectors. */
-  devices: Pick<DeviceStore, 'getDevice'>;
+  /** Device records: late joins select through them, maintenance windows match them. */
+  devices: Pick<DeviceStore, 'getDevice' | 'listDevicesMatching'>;
   audit: Pick<ProvisioningStore, 'appendAudit'>;
   clock: Clock;
   logger: Logger;
@@ -122,14 +124,23 @@ export async function auditEvent(
   });
 }
 
-export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
+export interface RolloutOrchestratorOptions {
+  /** How often an active rollout re-selects the whole registry for late devices (ms). */
+  rescanIntervalMs: number;
+}
+
+export function createRolloutOrchestrator(
+  deps: RolloutOrchestratorDeps,
+  options: RolloutOrchestratorOptions,
+) {
   const { store, updates, deployments, logger } = deps;
 
   /**
    * Starts the devices whose turn it is (current stage and any left over from earlier ones),
    * within the rate limit. A device whose active execution already belongs to this rollout was
    * started by a tick that stopped before recording it: recorded now, not deployed twice. A
-   * device busy with another deployment waits for a later tick.
+   * device busy with another deployment waits for a later tick. Active executions are read in
+   * batches (id-batches.ts): a bounded number of queries however large the stage.
    */
   async function startDue(
     rollout: RolloutRecord,
@@ -139,25 +150,46 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
     const origin = rolloutOrigin(rollout.id);
     const started = members.flatMap((m) => (m.startedAtMs === null ? [] : [m.startedAtMs]));
     let { allowed } = startAllowance(rollout.spec.maxStartsPerMinute, started, nowMs);
+    const due = members.flatMap((m) =>
+      m.startedAtMs === null && m.stageIndex <= rollout.state.stageIndex ? [m.deviceId] : [],
+    );
     const ready: string[] = [];
-    for (const member of members) {
+    for (const batch of idBatches(due)) {
       if (ready.length >= allowed) break;
-      if (member.startedAtMs !== null || member.stageIndex > rollout.state.stageIndex) continue;
-      const active = await updates.activeExecution(member.deviceId);
-      if (active?.deployment.source === origin) {
-        const offeredAtMs = Date.parse(active.deployment.createdAt);
-        await store.markStarted(
-          rollout.id,
-          [member.deviceId],
-          { deploymentId: active.deployment.id },
-          offeredAtMs,
-        );
-        // The crashed tick's start used a slot of the minute that `allowed` did not see.
-        if (offeredAtMs > nowMs - RATE_WINDOW_MS) allowed -= 1;
-      } else if (active === undefined) ready.push(member.deviceId);
+      const active = await updates.activeExecutions(batch);
+      const recovered = new Map<string, { offeredAtMs: number; ids: string[] }>();
+      for (const deviceId of batch) {
+        if (ready.length >= allowed) break;
+        const execution = active.get(deviceId);
+        if (execution?.deployment.source === origin) {
+          const offeredAtMs = Date.parse(execution.deployment.createdAt);
+          const entry = recovered.get(execution.deployment.id);
+          if (entry) entry.ids.push(deviceId);
+          else recovered.set(execution.deployment.id, { offeredAtMs, ids: [deviceId] });
+          // The crashed tick's start used a slot of the minute that `allowed` did not see.
+          if (offeredAtMs > nowMs - RATE_WINDOW_MS) allowed -= 1;
+        } else if (execution === undefined) ready.push(deviceId);
+      }
+      for (const [deploymentId, { offeredAtMs, ids }] of recovered)
+        await store.markStarted(rollout.id, ids, { deploymentId }, offeredAtMs);
     }
     for (const group of await windowGroups(rollout, ready))
       await deploy(rollout, group.deviceIds, group.window, nowMs);
+  }
+
+  /** Adds late devices (rollout-joins.ts); a device taken by another rollout meanwhile waits a tick. */
+  async function join(rollout: RolloutRecord, members: readonly RolloutMember[], nowMs: number) {
+    try {
+      const event = await joinLateDevices(deps, rollout, members, { nowMs, ...options });
+      if (event === null) return false;
+      await auditEvent(deps.audit, rollout.id, event, ROLLOUT_ACTOR);
+      logger.info({ rolloutId: rollout.id, devices: event.details.devices }, event.message);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      logger.warn({ err: error, rolloutId: rollout.id }, 'late devices not added; retried on the next tick');
+      return false;
+    }
   }
 
   /** One group per maintenance window (the window goes with the deployment's offer). */
@@ -221,8 +253,12 @@ export function createRolloutOrchestrator(deps: RolloutOrchestratorDeps) {
 
   /** One orchestration step of one rollout at `nowMs`; returns the rollout as stored after it. */
   async function step(rollout: RolloutRecord, nowMs: number): Promise<RolloutRecord> {
-    if (startsDevices(rollout.state)) await startDue(rollout, await store.listMembers(rollout.id), nowMs);
-    const members = await store.listMembers(rollout.id);
+    let members = await store.listMembers(rollout.id);
+    if (await join(rollout, members, nowMs)) members = await store.listMembers(rollout.id);
+    if (startsDevices(rollout.state)) {
+      await startDue(rollout, members, nowMs);
+      members = await store.listMembers(rollout.id);
+    }
     const executions = await memberExecutions(updates, members);
     const stage = await currentGates(deps, rollout, members, executions, nowMs);
     const decision = decideNext({

@@ -13,28 +13,24 @@ import {
   type UnfinishedState,
 } from './stage-summary.ts';
 
-const pageSize = 1000;
 const finishedStates = ['success', 'failed', 'rolled-back', 'cancelled'] as const;
 type FinishedState = (typeof finishedStates)[number];
 
-/** The execution of every started member (device id → execution of the rollout's deployment). */
+/**
+ * The execution of every started member (device id → execution of the member's deployment),
+ * read in batches of deployments (id-batches.ts), not per device.
+ */
 export async function memberExecutions(
-  updates: Pick<UpdateStore, 'listExecutions'>,
+  updates: Pick<UpdateStore, 'executionsOfDeployments'>,
   members: readonly RolloutMember[],
 ): Promise<Map<string, UpdateExecution>> {
-  const deploymentIds = new Set(members.flatMap((m) => (m.deploymentId === null ? [] : [m.deploymentId])));
+  const deploymentOf = new Map(
+    members.flatMap((m) => (m.deploymentId === null ? [] : [[m.deviceId, m.deploymentId]])),
+  );
   const byDevice = new Map<string, UpdateExecution>();
-  for (const deploymentId of deploymentIds) {
-    let cursor: string | undefined;
-    do {
-      const page = await updates.listExecutions(deploymentId, {
-        limit: pageSize,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const execution of page.items) byDevice.set(execution.deviceId, execution);
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-  }
+  for (const execution of await updates.executionsOfDeployments([...new Set(deploymentOf.values())]))
+    if (deploymentOf.get(execution.deviceId) === execution.deploymentId)
+      byDevice.set(execution.deviceId, execution);
   return byDevice;
 }
 

@@ -4,16 +4,14 @@
  * is audited with its actor. Rules: docs/rollouts.md.
  */
 import { randomBytes } from 'node:crypto';
-import type { Device } from '../../contracts/device.ts';
 import { NotFoundError, ValidationError } from '../../infra/errors.ts';
 import { KeyedSerialQueue } from '../../infra/keyed-queue.ts';
-import type { ReleaseStore } from '../../store/release-types.ts';
+import type { Release } from '../../store/release-types.ts';
 import type { RolloutMember, RolloutRecord } from '../../store/rollout-types.ts';
-import type { DeviceStore } from '../../store/types.ts';
 import type { ExecutionState } from '../../store/update-types.ts';
 import { planDevices, type DevicePlan } from '../deployments/deployment-plan.ts';
 import { planCohorts } from './cohorts.ts';
-import { matchesSelector } from './device-selector.ts';
+import type { DeviceSelector } from './device-selector.ts';
 import { applyOperatorAction, type OperatorRequest } from './operator-actions.ts';
 import {
   auditEvent,
@@ -27,10 +25,14 @@ import { parseRolloutSpec } from './rollout-spec.ts';
 import { initialRolloutState } from './rollout-state.ts';
 import { createdEvent, type TimelineEvent } from './timeline.ts';
 
-export interface RolloutServiceDeps extends RolloutOrchestratorDeps {
-  devices: Pick<DeviceStore, 'listDevices' | 'getDevice'>;
-  releases: Pick<ReleaseStore, 'getRelease'>;
+export type RolloutServiceDeps = RolloutOrchestratorDeps;
+
+export interface RolloutServiceOptions {
+  /** How often an active rollout re-selects the whole registry for late devices (ms; default 600 s). */
+  rescanIntervalMs?: number;
 }
+
+export const DEFAULT_RESCAN_INTERVAL_MS = 600_000;
 
 export interface CreatedRollout {
   rollout: RolloutRecord;
@@ -57,22 +59,38 @@ function newRolloutId(atMs: number): string {
   return `ro-${atMs.toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
-export function createRolloutService(deps: RolloutServiceDeps) {
+export function createRolloutService(deps: RolloutServiceDeps, options: RolloutServiceOptions = {}) {
   const { store, clock, logger } = deps;
-  const orchestrator = createRolloutOrchestrator(deps);
+  const orchestrator = createRolloutOrchestrator(deps, {
+    rescanIntervalMs: options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS,
+  });
   // Ticks and operator actions on one rollout run one after another in this process; the
   // store's compare-and-set covers other processes.
   const queue = new KeyedSerialQueue();
 
-  async function matchingDevices(selector: Parameters<typeof matchesSelector>[0]): Promise<Device[]> {
-    const matched: Device[] = [];
+  /**
+   * The selector's devices of the release's model, selected in SQL page by page and split by
+   * `planDevices` as they come: only ids are kept, so a million devices fit in memory.
+   */
+  async function planTargets(
+    selector: DeviceSelector,
+    release: Release,
+  ): Promise<{ matched: number; offer: string[]; skipped: DevicePlan['skipped'] }> {
+    const selection = { ...selector, hardwareModel: release.hardwareModel };
+    const result = { matched: 0, offer: [] as string[], skipped: [] as DevicePlan['skipped'] };
     let cursor: string | undefined;
     do {
-      const page = await deps.devices.listDevices({}, { limit: pageSize, ...(cursor ? { cursor } : {}) });
-      matched.push(...page.items.filter((device) => matchesSelector(selector, device)));
+      const page = await deps.devices.listDevicesMatching(selection, {
+        limit: pageSize,
+        ...(cursor ? { cursor } : {}),
+      });
+      const plan = planDevices(release, page.items, false);
+      result.matched += page.items.length;
+      for (const id of plan.offer) result.offer.push(id);
+      for (const skipped of plan.skipped) result.skipped.push(skipped);
       cursor = page.nextCursor;
     } while (cursor !== undefined);
-    return matched;
+    return result;
   }
 
   async function get(id: string): Promise<RolloutRecord> {
@@ -127,12 +145,11 @@ export function createRolloutService(deps: RolloutServiceDeps) {
       const release = await deps.releases.getRelease(model, version);
       if (!release) throw new ValidationError(`release ${model}@${version} not found`, { model, version });
       // The release's model restricts the selector, as for deployments.
-      const matched = (await matchingDevices(spec.selector)).filter((d) => d.hardwareModel === model);
-      if (matched.length === 0)
+      const plan = await planTargets(spec.selector, release);
+      if (plan.matched === 0)
         throw new ValidationError(`the selector matches no ${model} device`, { selector: spec.selector });
-      const plan = planDevices(release, matched, false);
       if (plan.offer.length === 0)
-        throw new ValidationError(`none of the ${matched.length} matched devices can take ${release.id}`, {
+        throw new ValidationError(`none of the ${plan.matched} matched devices can take ${release.id}`, {
           excluded: plan.skipped,
         });
       const nowMs = clock.now();

@@ -18,6 +18,7 @@ export const timelineEventKinds = [
   'resumed',
   'completed',
   'cancelled',
+  'devices-joined',
 ] as const;
 export type TimelineEventKind = (typeof timelineEventKinds)[number];
 
@@ -48,5 +49,23 @@ export function createdEvent(
     stageIndex: 0,
     message: 'rollout created; stage 1 started',
     details,
+  };
+}
+
+/** Devices that started matching the selector after creation were added (rollout-joins.ts). */
+export function devicesJoinedEvent(
+  nowMs: number,
+  stageIndex: number,
+  perStage: readonly number[],
+  rescan: boolean,
+): TimelineEvent {
+  const devices = perStage.reduce((sum, n) => sum + n, 0);
+  return {
+    atMs: nowMs,
+    kind: 'devices-joined',
+    actor: SYSTEM_ACTOR,
+    stageIndex,
+    message: `${devices} device(s) joined the selector`,
+    details: { devices, perStage: [...perStage], rescan },
   };
 }

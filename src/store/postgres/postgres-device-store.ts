@@ -7,9 +7,11 @@ import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
 import { buildListQuery, type ListDialect } from '../list-query.ts';
+import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
 import { deviceConflict } from '../row-mapping.ts';
 import type {
   DeviceFilter,
+  DeviceSelection,
   DeviceStore,
   NewDevice,
   Page,
@@ -28,6 +30,14 @@ const listDialect: ListDialect = {
   placeholder: (position) => `$${position}`,
   // One containment test covers every tag and can use the GIN index on tags.
   tagConditions: (tags, bind) => [`tags @> ${bind(JSON.stringify(tags))}::jsonb`],
+};
+
+const selectionDialect: SelectionDialect = {
+  ...listDialect,
+  anyOf: (column, values, bind) => `${column} = ANY(${bind(values)}::text[])`,
+  from: () => 'devices',
+  // ISO text is exact to the ms (a division into to_timestamp() may round).
+  changedSince: (ms, bind) => `attributes_changed_at >= ${bind(new Date(ms).toISOString())}::timestamptz`,
 };
 
 /** Closing it ends the pool, which a provisioning store may share. */
@@ -66,6 +76,12 @@ export class PostgresDeviceStore implements DeviceStore {
 
   async listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>> {
     const query = buildListQuery(filter, page, listDialect);
+    const result = await this.#query<PgDeviceRow>(query.sql, query.params);
+    return toPage(result.rows, page.limit, toDevice);
+  }
+
+  async listDevicesMatching(selection: DeviceSelection, page: PageRequest): Promise<Page<Device>> {
+    const query = buildSelectionQuery(selection, page, selectionDialect);
     const result = await this.#query<PgDeviceRow>(query.sql, query.params);
     return toPage(result.rows, page.limit, toDevice);
   }

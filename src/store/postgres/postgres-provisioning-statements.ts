@@ -91,7 +91,9 @@ export const lockOwnerByClaimCode = `
 
 export const lockOwnerByDevice = 'SELECT id AS device_id, owner FROM devices WHERE id = $1 FOR UPDATE';
 
-/** $1 id, $2 owner or null */
-export const setOwner = 'UPDATE devices SET owner = $2 WHERE id = $1';
+/** $1 id, $2 owner or null, $3 at. The owner is an attribute rollout selectors read (migration 8). */
+export const setOwner = `UPDATE devices SET owner = $2,
+  attributes_changed_at = CASE WHEN owner IS DISTINCT FROM $2 THEN $3 ELSE attributes_changed_at END
+  WHERE id = $1`;
 
 export const selectClaimCode = 'SELECT claim_code FROM expected_devices WHERE device_id = $1';

@@ -17,8 +17,8 @@ export const toPgDevice = (row: PgDeviceRow): Device => deviceFromRow(row, decod
 
 export const insertDevice = `
   INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region, owner,
-    created_at)
-  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+    created_at, attributes_changed_at)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9)
   RETURNING ${deviceColumns}`;
 
 export const selectDevice = `SELECT ${deviceColumns} FROM devices WHERE id = $1`;
@@ -29,8 +29,9 @@ export const selectSummary = `
 
 /** $1 id, $2 serial, $3 at. Only a new id inserts; an existing device keeps its serial. */
 export const upsertConnected = `
-  INSERT INTO devices (id, serial, created_at, connection_state, connection_changed_at, last_seen_at)
-  VALUES ($1, $2, $3, 'online', $3, $3)
+  INSERT INTO devices (id, serial, created_at, attributes_changed_at, connection_state, connection_changed_at,
+    last_seen_at)
+  VALUES ($1, $2, $3, $3, 'online', $3, $3)
   ON CONFLICT (id) DO UPDATE SET connection_state = 'online', connection_changed_at = EXCLUDED.connection_changed_at,
     last_seen_at = GREATEST(devices.last_seen_at, EXCLUDED.last_seen_at)
   RETURNING ${deviceColumns}`;
@@ -56,7 +57,12 @@ export const updateReported = `
   WITH updated AS (
     UPDATE devices SET firmware_version = $3, hardware_model = $4, hardware_revision = $5,
       region = coalesce($6, region), tags = coalesce($7::jsonb, tags), reported_seq = $2,
-      last_seen_at = GREATEST(last_seen_at, $8)
+      last_seen_at = GREATEST(last_seen_at, $8),
+      -- Moves only when something a rollout selector reads changes (SET sees the old row).
+      attributes_changed_at = CASE WHEN firmware_version IS DISTINCT FROM $3
+        OR hardware_model IS DISTINCT FROM $4 OR hardware_revision IS DISTINCT FROM $5
+        OR ($6::text IS NOT NULL AND region IS DISTINCT FROM $6)
+        OR ($7::jsonb IS NOT NULL AND tags IS DISTINCT FROM $7::jsonb) THEN $8 ELSE attributes_changed_at END
     WHERE id = $1 AND (reported_seq IS NULL OR reported_seq < $2)
     RETURNING id
   )

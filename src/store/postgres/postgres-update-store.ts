@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { UpdateStatus } from '../../contracts/update-messages.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../infra/errors.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { idBatches } from '../id-batches.ts';
 import type { Page, PageRequest } from '../types.ts';
 import {
   deploymentFromRow,
@@ -47,7 +48,12 @@ const codec: UpdateCodec<Date, boolean, string> = {
   readBig: (value) => Number(value),
 };
 
-const sql = updateSql((position) => `$${position}`, ' FOR UPDATE');
+// A list is bound as one text[] (id-batches.ts).
+const sql = updateSql(
+  (position) => `$${position}`,
+  ' FOR UPDATE',
+  (placeholder) => `= ANY(${placeholder}::text[])`,
+);
 
 export class PostgresUpdateStore implements UpdateStore {
   readonly #session: PgSession;
@@ -145,6 +151,32 @@ export class PostgresUpdateStore implements UpdateStore {
     if (row === undefined) return undefined;
     const deployment = firstRow(await this.#session.query<DRow>(sql.selectDeployment, [row.deployment_id]));
     return { execution: executionFromRow(row, codec), deployment: deploymentFromRow(deployment, codec) };
+  }
+
+  async activeExecutions(
+    deviceIds: readonly string[],
+  ): Promise<Map<string, { execution: UpdateExecution; deployment: Deployment }>> {
+    const found = new Map<string, { execution: UpdateExecution; deployment: Deployment }>();
+    for (const batch of idBatches(deviceIds)) {
+      const rows = (await this.#session.query<Row>(sql.activeOfDevices, [batch])).rows;
+      const ids = [...new Set(rows.map((r) => r.deployment_id))];
+      const result = await this.#session.query<DRow>(sql.deploymentsByIds, [ids]);
+      const deployments = new Map(result.rows.map((d) => [d.id, deploymentFromRow(d, codec)]));
+      for (const row of rows) {
+        const deployment = deployments.get(row.deployment_id);
+        if (deployment) found.set(row.device_id, { execution: executionFromRow(row, codec), deployment });
+      }
+    }
+    return found;
+  }
+
+  async executionsOfDeployments(deploymentIds: readonly string[]): Promise<UpdateExecution[]> {
+    const executions: UpdateExecution[] = [];
+    for (const batch of idBatches(deploymentIds)) {
+      const result = await this.#session.query<Row>(sql.executionsOfDeployments, [batch]);
+      for (const row of result.rows) executions.push(executionFromRow(row, codec));
+    }
+    return executions;
   }
 
   applyStatus(deviceId: string, status: UpdateStatus, atMs: number): Promise<AppliedStatus> {

@@ -40,7 +40,7 @@ async function runStep(client: pg.ClientBase, step: WriteStep): Promise<void> {
       await client.query(sql.insertToken, [step.deviceId, step.tokenHash, new Date(step.atMs)]);
       return;
     case 'setOwner':
-      await client.query(sql.setOwner, [step.deviceId, step.owner]);
+      await client.query(sql.setOwner, [step.deviceId, step.owner, new Date(step.atMs)]);
       return;
     case 'appendAudit':
       await appendAuditRow(client, step.entry);

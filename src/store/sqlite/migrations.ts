@@ -267,6 +267,21 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX alert_events_alert_idx ON alert_events (alert_id, id);
     `,
   },
+  {
+    version: 9,
+    name: 'rollout_selection',
+    sql: `
+      -- When a device was created or last changed an attribute a rollout selector looks at (model,
+      -- revision, firmware, tags, region, owner): active rollouts pick up late devices from it.
+      ALTER TABLE devices ADD COLUMN attributes_changed_at INTEGER;
+      UPDATE devices SET attributes_changed_at = created_at;
+      CREATE INDEX devices_attributes_changed_idx ON devices (attributes_changed_at, id);
+      -- Devices changed before selected_through were considered; rescanned_at: the last full re-selection.
+      ALTER TABLE rollouts ADD COLUMN selected_through INTEGER;
+      ALTER TABLE rollouts ADD COLUMN rescanned_at INTEGER;
+      UPDATE rollouts SET selected_through = created_at, rescanned_at = created_at;
+    `,
+  },
 ];
 
 const createLedger = `

@@ -7,8 +7,10 @@ import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
 import { buildListQuery, type ListDialect } from '../list-query.ts';
+import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
 import type {
   DeviceFilter,
+  DeviceSelection,
   DeviceStore,
   NewDevice,
   Page,
@@ -32,6 +34,18 @@ const listDialect: ListDialect = {
   // The JSON path is bound too; quoting the key keeps a dotted key (`site.floor`) one member.
   tagConditions: (tags, bind) =>
     Object.entries(tags).map(([key, value]) => `json_extract(tags, ${bind(`$."${key}"`)}) = ${bind(value)}`),
+};
+
+const selectionDialect: SelectionDialect = {
+  ...listDialect,
+  // One JSON array parameter, however long the list (no variable-count limit); the index on the
+  // column is probed per value.
+  anyOf: (column, values, bind) =>
+    `${column} IN (SELECT value FROM json_each(${bind(JSON.stringify(values))}))`,
+  // Without statistics SQLite would walk devices_hardware_model_idx (it yields id order) over the
+  // whole model; the few devices changed since the watermark are fewer.
+  from: (changedSince) => (changedSince ? 'devices INDEXED BY devices_attributes_changed_idx' : 'devices'),
+  changedSince: (ms, bind) => `attributes_changed_at >= ${bind(ms)}`,
 };
 
 /** Closing it closes the database handle, which a provisioning store may share. */
@@ -88,6 +102,14 @@ export class SqliteDeviceStore implements DeviceStore {
   listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>> {
     return this.#run(() => {
       const query = buildListQuery(filter, page, listDialect);
+      const rows = this.#db.prepare<unknown[], SqliteDeviceRow>(query.sql).all(...query.params);
+      return toPage(rows, page.limit, toDevice);
+    });
+  }
+
+  listDevicesMatching(selection: DeviceSelection, page: PageRequest): Promise<Page<Device>> {
+    return this.#run(() => {
+      const query = buildSelectionQuery(selection, page, selectionDialect);
       const rows = this.#db.prepare<unknown[], SqliteDeviceRow>(query.sql).all(...query.params);
       return toPage(rows, page.limit, toDevice);
     });

@@ -128,8 +128,11 @@ export function prepareProvisioningStatements(db: Database.Database) {
        WHERE e.claim_code = ?`,
     ),
     ownerByDevice: db.prepare<[string], OwnerRow>('SELECT id AS device_id, owner FROM devices WHERE id = ?'),
-    setOwner: db.prepare<{ id: string; owner: string | null }>(
-      'UPDATE devices SET owner = @owner WHERE id = @id',
+    /** The owner is an attribute rollout selectors read (see migration 8). */
+    setOwner: db.prepare<{ id: string; owner: string | null; at: number }>(
+      `UPDATE devices SET owner = @owner,
+         attributes_changed_at = CASE WHEN owner IS NOT @owner THEN @at ELSE attributes_changed_at END
+       WHERE id = @id`,
     ),
     claimCodeByDevice: db.prepare<[string], { claim_code: string }>(
       'SELECT claim_code FROM expected_devices WHERE device_id = ?',

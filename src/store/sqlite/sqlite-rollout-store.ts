@@ -3,11 +3,12 @@
  * row run in one IMMEDIATE transaction, which takes the file's write lock before the first read.
  */
 import type Database from 'better-sqlite3';
-import type { RolloutState } from '../../ota/rollouts/rollout-state.ts';
+import { finalRolloutStatuses, type RolloutState } from '../../ota/rollouts/rollout-state.ts';
 import type { TimelineEvent } from '../../ota/rollouts/timeline.ts';
 import {
   eventFromRow,
   finalStatusList,
+  finishedRollout,
   memberColumns,
   memberFromRow,
   missingRollout,
@@ -19,18 +20,29 @@ import {
   type MemberRow,
   type RolloutRow,
 } from '../rollout-rows.ts';
-import type { NewRollout, RolloutMember, RolloutRecord, RolloutStore } from '../rollout-types.ts';
+import { idBatches } from '../id-batches.ts';
+import type {
+  NewRollout,
+  RolloutJoin,
+  RolloutMember,
+  RolloutRecord,
+  RolloutStore,
+} from '../rollout-types.ts';
 import { runSync } from './sqlite-errors.ts';
 
 const sql = {
-  insertRollout: `INSERT INTO rollouts (id, spec, state, status, version, created_by, created_at, updated_at)
-    VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING ${rolloutColumns}`,
+  insertRollout: `INSERT INTO rollouts (id, spec, state, status, version, created_by, created_at, updated_at,
+    selected_through, rescanned_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING ${rolloutColumns}`,
   selectRollout: `SELECT ${rolloutColumns} FROM rollouts WHERE id = ?`,
   selectActive: `SELECT ${rolloutColumns} FROM rollouts WHERE status NOT IN (${finalStatusList})
     ORDER BY created_at, id`,
   selectNewest: `SELECT ${rolloutColumns} FROM rollouts ORDER BY created_at DESC, id DESC LIMIT ?`,
-  activeRolloutOf: `SELECT m.rollout_id AS rollout_id FROM rollout_devices m JOIN rollouts r ON r.id = m.rollout_id
-    WHERE m.device_id = ? AND r.status NOT IN (${finalStatusList}) LIMIT 1`,
+  /** Which of a batch of devices (one JSON array) are in an active rollout: the overlap rule. */
+  activeRolloutsOf: `SELECT m.device_id AS device_id, m.rollout_id AS rollout_id
+    FROM rollout_devices m JOIN rollouts r ON r.id = m.rollout_id
+    WHERE m.device_id IN (SELECT value FROM json_each(?)) AND r.status NOT IN (${finalStatusList})`,
+  selectStatus: 'SELECT status FROM rollouts WHERE id = ?',
+  updateSelection: 'UPDATE rollouts SET selected_through = ?, rescanned_at = ? WHERE id = ?',
   insertMember: 'INSERT INTO rollout_devices (rollout_id, device_id, stage_index) VALUES (?, ?, ?)',
   selectMembers: `SELECT ${memberColumns} FROM rollout_devices WHERE rollout_id = ? ORDER BY stage_index, device_id`,
   markStarted: `UPDATE rollout_devices SET deployment_id = ?, started_at = ?, skip_reason = ?
@@ -59,17 +71,17 @@ export class SqliteRolloutStore implements RolloutStore {
 
   createRollout(rollout: NewRollout, atMs: number): Promise<RolloutRecord> {
     return this.#write(() => {
-      const busy = rollout.devices.flatMap(({ deviceId }) => {
-        const row = this.#s.activeRolloutOf.get(deviceId) as { rollout_id: string } | undefined;
-        return row ? [{ deviceId, rolloutId: row.rollout_id }] : [];
-      });
-      if (busy.length > 0) throw rolloutConflict(busy);
+      const busy = this.#activeRolloutsOf(rollout.devices.map((d) => d.deviceId));
+      if (busy.size > 0)
+        throw rolloutConflict([...busy].map(([deviceId, id]) => ({ deviceId, rolloutId: id })));
       const row = this.#s.insertRollout.get(
         rollout.id,
         JSON.stringify(rollout.spec),
         JSON.stringify(rollout.state),
         rollout.state.status,
         rollout.createdBy,
+        atMs,
+        atMs,
         atMs,
         atMs,
       ) as RolloutRow;
@@ -128,6 +140,38 @@ export class SqliteRolloutStore implements RolloutStore {
       this.#s.insertEvent.run(id, JSON.stringify(event));
       return rolloutFromRow(row);
     });
+  }
+
+  addMembers(rolloutId: string, join: RolloutJoin): Promise<void> {
+    return this.#write(() => {
+      const row = this.#s.selectStatus.get(rolloutId) as { status: string } | undefined;
+      if (row === undefined) throw missingRollout(rolloutId);
+      if ((finalRolloutStatuses as readonly string[]).includes(row.status))
+        throw finishedRollout(rolloutId, row.status);
+      const busy = this.#activeRolloutsOf(join.devices.map((d) => d.deviceId));
+      if (busy.size > 0)
+        throw rolloutConflict([...busy].map(([deviceId, id]) => ({ deviceId, rolloutId: id })));
+      for (const { deviceId, stageIndex } of join.devices)
+        this.#s.insertMember.run(rolloutId, deviceId, stageIndex);
+      if (join.event !== null) this.#s.insertEvent.run(rolloutId, JSON.stringify(join.event));
+      this.#s.updateSelection.run(join.selectedThroughMs, join.rescannedAtMs, rolloutId);
+    });
+  }
+
+  activeRolloutsOf(deviceIds: readonly string[]): Promise<Map<string, string>> {
+    return runSync(this.#db, () => this.#activeRolloutsOf(deviceIds));
+  }
+
+  #activeRolloutsOf(deviceIds: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const batch of idBatches(deviceIds)) {
+      const rows = this.#s.activeRolloutsOf.all(JSON.stringify(batch)) as Array<{
+        device_id: string;
+        rollout_id: string;
+      }>;
+      for (const row of rows) found.set(row.device_id, row.rollout_id);
+    }
+    return found;
   }
 
   listTimeline(rolloutId: string): Promise<TimelineEvent[]> {

@@ -44,13 +44,23 @@ export interface ReportParams {
 
 const laterSeen = 'max(coalesce(last_seen_at, @at), @at)';
 
+/**
+ * A report moves attributes_changed_at only when it changes something a rollout selector reads
+ * (SET expressions see the old row). Tags compare as JSON text: a reordered object counts as a
+ * change, which only makes the device a candidate once more.
+ */
+const attributesChanged = `CASE WHEN firmware_version IS NOT @firmwareVersion
+  OR hardware_model IS NOT @hardwareModel OR hardware_revision IS NOT @hardwareRevision
+  OR (@region IS NOT NULL AND region IS NOT @region) OR (@tags IS NOT NULL AND tags IS NOT @tags)
+  THEN @at ELSE attributes_changed_at END`;
+
 export function prepareStatements(db: Database.Database) {
   return {
     insert: db.prepare<InsertParams, SqliteDeviceRow>(
       `INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region,
-         owner, created_at)
+         owner, created_at, attributes_changed_at)
        VALUES (@id, @serial, @hardwareModel, @hardwareRevision, @firmwareVersion, @tags, @region, @owner,
-         @createdAt)
+         @createdAt, @createdAt)
        RETURNING ${deviceColumns}`,
     ),
     byId: db.prepare<[string], SqliteDeviceRow>(`SELECT ${deviceColumns} FROM devices WHERE id = ?`),
@@ -61,8 +71,9 @@ export function prepareStatements(db: Database.Database) {
     // Only a new id inserts; an existing device keeps its serial (the conflict target is id, so
     // the serial index can only reject the insert of a new device).
     connect: db.prepare<{ id: string; serial: string; at: number }, SqliteDeviceRow>(
-      `INSERT INTO devices (id, serial, created_at, connection_state, connection_changed_at, last_seen_at)
-       VALUES (@id, @serial, @at, 'online', @at, @at)
+      `INSERT INTO devices (id, serial, created_at, attributes_changed_at, connection_state,
+         connection_changed_at, last_seen_at)
+       VALUES (@id, @serial, @at, @at, 'online', @at, @at)
        ON CONFLICT (id) DO UPDATE SET connection_state = 'online', connection_changed_at = @at,
          last_seen_at = ${laterSeen}
        RETURNING ${deviceColumns}`,
@@ -77,7 +88,8 @@ export function prepareStatements(db: Database.Database) {
     report: db.prepare<ReportParams>(
       `UPDATE devices SET firmware_version = @firmwareVersion, hardware_model = @hardwareModel,
          hardware_revision = @hardwareRevision, region = coalesce(@region, region),
-         tags = coalesce(@tags, tags), reported_seq = @seq, last_seen_at = ${laterSeen}
+         tags = coalesce(@tags, tags), reported_seq = @seq, last_seen_at = ${laterSeen},
+         attributes_changed_at = ${attributesChanged}
        WHERE id = @id AND (reported_seq IS NULL OR reported_seq < @seq)`,
     ),
     allOffline: db.prepare<{ at: number }>(

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { UpdateStatus } from '../../contracts/update-messages.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../infra/errors.ts';
 import { decodeCursor, toPage } from '../cursor.ts';
+import { idBatches } from '../id-batches.ts';
 import type { Page, PageRequest } from '../types.ts';
 import {
   deploymentFromRow,
@@ -45,7 +46,12 @@ const codec: UpdateCodec<number, number, number> = {
 };
 
 // Named parameters: `?` binds by textual order, but the shared SQL numbers them by position.
-const sql = updateSql((position) => `@p${position}`, '');
+// A list is bound as one JSON array (id-batches.ts).
+const sql = updateSql(
+  (position) => `@p${position}`,
+  '',
+  (placeholder) => `IN (SELECT value FROM json_each(${placeholder}))`,
+);
 
 interface Positional {
   get(...params: unknown[]): unknown;
@@ -179,6 +185,36 @@ export class SqliteUpdateStore implements UpdateStore {
       const deployment = this.#s.selectDeployment.get(row.deployment_id) as DRow;
       return { execution: executionFromRow(row, codec), deployment: deploymentFromRow(deployment, codec) };
     });
+  }
+
+  activeExecutions(
+    deviceIds: readonly string[],
+  ): Promise<Map<string, { execution: UpdateExecution; deployment: Deployment }>> {
+    return runSync(this.#db, () => {
+      const found = new Map<string, { execution: UpdateExecution; deployment: Deployment }>();
+      for (const batch of idBatches(deviceIds)) {
+        const rows = this.#s.activeOfDevices.all(JSON.stringify(batch)) as Row[];
+        const ids = JSON.stringify([...new Set(rows.map((r) => r.deployment_id))]);
+        const deployments = new Map(
+          (this.#s.deploymentsByIds.all(ids) as DRow[]).map((d) => [d.id, deploymentFromRow(d, codec)]),
+        );
+        for (const row of rows) {
+          const deployment = deployments.get(row.deployment_id);
+          if (deployment) found.set(row.device_id, { execution: executionFromRow(row, codec), deployment });
+        }
+      }
+      return found;
+    });
+  }
+
+  executionsOfDeployments(deploymentIds: readonly string[]): Promise<UpdateExecution[]> {
+    return runSync(this.#db, () =>
+      idBatches(deploymentIds).flatMap((batch) =>
+        (this.#s.executionsOfDeployments.all(JSON.stringify(batch)) as Row[]).map((r) =>
+          executionFromRow(r, codec),
+        ),
+      ),
+    );
   }
 
   applyStatus(deviceId: string, status: UpdateStatus, atMs: number): Promise<AppliedStatus> {

@@ -37,7 +37,7 @@ function runStep(sql: SqliteProvisioningSql, step: WriteStep): void {
       statements.insertToken.run({ deviceId: step.deviceId, tokenHash: step.tokenHash, at: step.atMs });
       return;
     case 'setOwner':
-      statements.setOwner.run({ id: step.deviceId, owner: step.owner });
+      statements.setOwner.run({ id: step.deviceId, owner: step.owner, at: step.atMs });
       return;
     case 'appendAudit':
       appendAuditRow(sql, step.entry);
