@@ -44,6 +44,8 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
     assert.deepEqual(
       tables?.rows.map((row) => row.table_name),
       [
+        'alert_events',
+        'alerts',
         'audit_log',
         'batches',
         'certificates',
