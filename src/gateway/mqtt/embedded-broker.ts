@@ -193,6 +193,8 @@ export async function createEmbeddedBroker(
       await handlers.updates.status(device, message.payload);
       return;
     }
+    // TODO(telemetry ingest): placeholder until the ingest pipeline is wired in.
+    if (message.suffix === 'telemetry') throw new Error('telemetry ingest is not wired yet');
     return handlers.registry.message(device, message, clock.now());
   }
 
