@@ -12,6 +12,7 @@ import { registerCaCommand } from './ca-command.ts';
 import { registerFirmwareCommand } from './firmware-command.ts';
 import { registerRolloutCommand } from './rollout-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
+import { registerTelemetryCommand } from './telemetry-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -31,6 +32,7 @@ registerCaCommand(program);
 registerFirmwareCommand(program);
 registerKeysCommand(program);
 registerRolloutCommand(program);
+registerTelemetryCommand(program);
 
 try {
   await program.parseAsync(process.argv);
