@@ -50,6 +50,8 @@ import { startMetadataRefresher } from './ota/metadata/metadata-refresher.ts';
 import { loadOrCreateMinisignKey } from './ota/metadata/server-keys.ts';
 import { parsePublicKey } from './signing/minisign.ts';
 import { FLOTILLA_VERSION } from './version.ts';
+import { createTelemetryPipeline } from './telemetry/telemetry-pipeline.ts';
+import { telemetryRoutes } from './api/routes/telemetry.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -128,6 +130,19 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       await presence.stop();
     });
 
+    // Stopped after both transports (pushed earlier), so every accepted batch is written.
+    const telemetry = createTelemetryPipeline(
+      {
+        store: stores.telemetry,
+        clock,
+        timers,
+        logger: logger.child({ component: 'telemetry' }),
+        metricsRegistry,
+      },
+      config.telemetry,
+    );
+    stopping.push(() => telemetry.stop());
+
     const revocations = await RevocationList.load(stores.provisioning);
     const credentials = createCredentialChecks({ store: stores.provisioning, devices: store, revocations });
     let mqttUrl = '';
@@ -165,7 +180,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       {
         clock,
         logger: logger.child({ component: 'gateway' }),
-        handlers: { registry, provisioning, credentials, updates },
+        handlers: { registry, provisioning, credentials, updates, telemetry: telemetry.handler },
         metrics: createGatewayMetrics(metricsRegistry),
       },
       { host: config.mqtt.host, port: config.mqtt.port, tls: gatewayTls },
@@ -257,6 +272,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         provisioning,
         credentials,
         updates,
+        telemetry: telemetry.handler,
         downloads: {
           artifacts,
           urlKey,
@@ -324,6 +340,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...deploymentRoutes({ service: deployments }),
         ...rolloutRoutes({ service: rollouts }),
         ...alertRoutes({ service: alerts }),
+        ...telemetryRoutes({ store: stores.telemetry, clock }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -13,6 +13,7 @@ import { registerFirmwareCommand } from './firmware-command.ts';
 import { registerRolloutCommand } from './rollout-command.ts';
 import { registerAlertsCommand } from './alerts-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
+import { registerTelemetryCommand } from './telemetry-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -33,6 +34,7 @@ registerFirmwareCommand(program);
 registerKeysCommand(program);
 registerRolloutCommand(program);
 registerAlertsCommand(program);
+registerTelemetryCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -91,6 +91,38 @@ export const serverConfigSchema = z.strictObject({
       rescanIntervalS: z.number().min(1).max(86_400).default(600),
     })
     .prefault({}),
+  telemetry: z
+    .strictObject({
+      /** A record timestamped later than now + this is refused (timestamp_future). */
+      maxClockSkewS: z.number().int().min(0).max(86_400).default(300),
+      /** Distinct application metric names a device may use; a new name past it is refused (too_many_metrics). */
+      maxAppMetricsPerDevice: z.number().int().min(1).max(10_000).default(100),
+      /**
+       * How long each tier is kept, in days. Raw retention also bounds what ingest accepts: a record
+       * older than its raw retention is refused (timestamp_past).
+       */
+      retentionDays: z
+        .strictObject({
+          healthRaw: z.number().int().min(1).max(36_500).default(90),
+          appRaw: z.number().int().min(1).max(36_500).default(30),
+          /** Events: errors, boots, update statuses. */
+          events: z.number().int().min(1).max(36_500).default(365),
+          hourlyRollups: z.number().int().min(1).max(36_500).default(400),
+          dailyRollups: z.number().int().min(1).max(36_500).default(1830),
+        })
+        .prefault({}),
+      writer: z
+        .strictObject({
+          /** Batches (from any devices) written in one transaction at most. */
+          maxBatchesPerWrite: z.number().int().min(1).max(10_000).default(500),
+          /** How long a batch may wait for others before its transaction is written. */
+          flushIntervalMs: z.number().int().min(1).max(10_000).default(20),
+          /** Batches waiting or being written at most; past it ingest waits (backpressure), never drops. */
+          queueBatches: z.number().int().min(1).max(1_000_000).default(10_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
   /** Simulated devices started inside the server process (npm start's demo fleet). */
   demoDevices: z.number().int().min(0).max(100_000).default(0),
@@ -98,3 +130,4 @@ export const serverConfigSchema = z.strictObject({
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+export type TelemetryConfig = ServerConfig['telemetry'];

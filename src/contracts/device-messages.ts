@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { DeviceToCloudSuffix } from './topics.ts';
 import { renewRequestSchema, type RenewRequest } from './provisioning-messages.ts';
+import { telemetryBatchSchema, type TelemetryBatch } from './telemetry-messages.ts';
 import { updateStatusSchema, type UpdateStatus } from './update-messages.ts';
 
 const shortText = (max: number) => z.string().min(1).max(max);
@@ -51,16 +52,18 @@ export const deviceToCloudSchemas = {
   heartbeat: heartbeatSchema,
   'certificate/renew': renewRequestSchema,
   'update/status': updateStatusSchema,
+  telemetry: telemetryBatchSchema,
 } as const satisfies Record<DeviceToCloudSuffix, z.ZodType>;
 
 export type DeviceToCloudMessage =
   | { suffix: 'state/reported'; payload: StateReported }
   | { suffix: 'heartbeat'; payload: Heartbeat }
   | { suffix: 'certificate/renew'; payload: RenewRequest }
-  | { suffix: 'update/status'; payload: UpdateStatus };
+  | { suffix: 'update/status'; payload: UpdateStatus }
+  | { suffix: 'telemetry'; payload: TelemetryBatch };
 
 /** The messages the registry applies (renewals go to provisioning, update statuses to deployments). */
 export type RegistryMessage = Exclude<
   DeviceToCloudMessage,
-  { suffix: 'certificate/renew' | 'update/status' }
+  { suffix: 'certificate/renew' | 'update/status' | 'telemetry' }
 >;

@@ -7,11 +7,17 @@
 export const TOPIC_ROOT = 'fl/d';
 
 /** Device → cloud topics (the suffix after `fl/d/{id}/`). */
-export const deviceToCloud = ['state/reported', 'heartbeat', 'certificate/renew', 'update/status'] as const;
+export const deviceToCloud = [
+  'state/reported',
+  'heartbeat',
+  'certificate/renew',
+  'update/status',
+  'telemetry',
+] as const;
 export type DeviceToCloudSuffix = (typeof deviceToCloud)[number];
 
 /** Cloud → device topics a device may subscribe to. */
-export const cloudToDevice = ['rejected', 'certificate/issued', 'update/notify'] as const;
+export const cloudToDevice = ['rejected', 'certificate/issued', 'update/notify', 'telemetry/ack'] as const;
 export type CloudToDeviceSuffix = (typeof cloudToDevice)[number];
 
 /** Largest payload the gateway accepts on any device topic, in bytes. */

@@ -9,7 +9,10 @@ import { MAX_PAYLOAD_BYTES, type DeviceToCloudSuffix } from '../contracts/topics
 export type DecodeResult =
   { ok: true; message: DeviceToCloudMessage } | { ok: false; code: Rejected['code']; message: string };
 
-export function decodeDeviceMessage(suffix: DeviceToCloudSuffix, payload: Buffer): DecodeResult {
+/** The payload as JSON, refusing oversized and unparsable ones (any device topic). */
+export function parseJsonPayload(
+  payload: Buffer,
+): { ok: true; json: unknown } | { ok: false; code: Rejected['code']; message: string } {
   if (payload.length > MAX_PAYLOAD_BYTES) {
     return {
       ok: false,
@@ -17,9 +20,8 @@ export function decodeDeviceMessage(suffix: DeviceToCloudSuffix, payload: Buffer
       message: `payload is ${payload.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}`,
     };
   }
-  let json: unknown;
   try {
-    json = JSON.parse(payload.toString('utf8'));
+    return { ok: true, json: JSON.parse(payload.toString('utf8')) as unknown };
   } catch (err) {
     return {
       ok: false,
@@ -27,7 +29,12 @@ export function decodeDeviceMessage(suffix: DeviceToCloudSuffix, payload: Buffer
       message: `payload is not JSON: ${(err as Error).message}`,
     };
   }
-  const parsed = deviceToCloudSchemas[suffix].safeParse(json);
+}
+
+export function decodeDeviceMessage(suffix: DeviceToCloudSuffix, payload: Buffer): DecodeResult {
+  const parsedJson = parseJsonPayload(payload);
+  if (!parsedJson.ok) return parsedJson;
+  const parsed = deviceToCloudSchemas[suffix].safeParse(parsedJson.json);
   if (!parsed.success) {
     const detail = parsed.error.issues
       .slice(0, 5)

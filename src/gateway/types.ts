@@ -7,6 +7,7 @@ import type { RegistryMessage, Rejected } from '../contracts/device-messages.ts'
 import type { ProvisionResponse, RenewRequest } from '../contracts/provisioning-messages.ts';
 import type { CloudToDeviceSuffix } from '../contracts/topics.ts';
 import type { UpdateStatus, UpdateStatusResponse } from '../contracts/update-messages.ts';
+import type { IngestResult, UploadResult } from '../telemetry/telemetry-ingest.ts';
 import type { ClaimIdentity, DeviceIdentity, SessionIdentity } from './session-identity.ts';
 
 /**
@@ -39,6 +40,17 @@ export interface UpdateStatusHandler {
   status(device: DeviceIdentity, status: UpdateStatus): Promise<UpdateStatusResponse>;
 }
 
+/**
+ * Telemetry ingest (`telemetry` topic and `POST /device/v1/telemetry`): settles once the batch is
+ * durably stored, with the ack to send; rejects when it could not be stored (no ack: resend).
+ */
+export interface TelemetryHandler {
+  /** One decoded JSON payload. */
+  ingest(device: DeviceIdentity, json: unknown): Promise<IngestResult>;
+  /** The `batches` of an HTTPS upload, in order. */
+  ingestUpload(device: DeviceIdentity, batches: readonly unknown[]): Promise<UploadResult>;
+}
+
 /** Credential checks at connect time. */
 export interface CredentialChecks {
   /** Why this identity may not connect (revoked device or certificate), or undefined. */
@@ -52,6 +64,7 @@ export interface GatewayHandlers {
   provisioning: ProvisioningHandlers;
   credentials: CredentialChecks;
   updates: UpdateStatusHandler;
+  telemetry: TelemetryHandler;
 }
 
 export interface DeviceGateway {

@@ -4,6 +4,7 @@ import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
 import type { RolloutStore } from './rollout-types.ts';
+import type { TelemetryStore } from './telemetry-types.ts';
 import { openSqliteStores } from './sqlite/open-sqlite-stores.ts';
 import type { DeviceStore } from './types.ts';
 import type { UpdateStore } from './update-types.ts';
@@ -22,6 +23,7 @@ export interface Stores {
   releases: ReleaseStore;
   updates: UpdateStore;
   rollouts: RolloutStore;
+  telemetry: TelemetryStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

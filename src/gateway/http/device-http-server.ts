@@ -6,6 +6,8 @@
  *   POST /device/v1/certificate/renew  device certificate  RenewRequest     → ProvisionResponse
  *   GET  /device/v1/update             device certificate  → UpdateNotify (strong ETag, 304)
  *   POST /device/v1/update/status      device certificate  UpdateStatus → 202 | 409 UpdateStatusResponse
+ *   POST /device/v1/telemetry          device certificate  TelemetryUpload → TelemetryUploadResponse
+ *                                      (Content-Encoding: gzip accepted; 413 past uploadBytes decompressed)
  *
  * and, when the OTA store is configured, firmware and signed update metadata (device certificate
  * or signed URL): `/device/v1/artifacts/{sha256}[/minisig]`, `/device/v1/tuf/{metadata file}`,
@@ -23,7 +25,18 @@ import {
 import type { Clock } from '../../infra/clock.ts';
 import type { Timers } from '../../infra/timers.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
-import type { CredentialChecks, ProvisioningHandlers, UpdateStatusHandler } from '../types.ts';
+import type {
+  CredentialChecks,
+  ProvisioningHandlers,
+  TelemetryHandler,
+  UpdateStatusHandler,
+} from '../types.ts';
+import {
+  TELEMETRY_LIMITS,
+  telemetryUploadSchema,
+  type TelemetryUploadResponse,
+} from '../../contracts/telemetry-messages.ts';
+import { decodedBody } from './content-encoding.ts';
 import {
   refusedStatusOutcomes,
   updateStatusSchema,
@@ -56,6 +69,8 @@ export interface DeviceHttpDeps {
   credentials: CredentialChecks;
   /** Firmware update offers (pull) and statuses; the same service as over MQTT. */
   updates: UpdateStatusHandler & { offer(device: DeviceIdentity): Promise<UpdateNotify> };
+  /** Batch telemetry upload; the same ingest as the MQTT telemetry topic. */
+  telemetry: TelemetryHandler;
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
   downloads?: {
     artifacts: ArtifactStore;
@@ -228,6 +243,44 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     const response = await deps.updates.status(device, parsed.data);
     return reply.status(refusedStatusOutcomes.includes(response.outcome) ? 409 : 202).send(response);
   });
+
+  app.post(
+    '/device/v1/telemetry',
+    {
+      bodyLimit: TELEMETRY_LIMITS.uploadBytes,
+      // Refuse before reading (or inflating) the body of a client that may not upload.
+      onRequest: async (request, reply) => {
+        const device = deviceOf(request, reply);
+        if (!('deviceId' in device)) return device;
+        return undefined;
+      },
+      preParsing: async (request, _reply, payload) =>
+        decodedBody(request.headers['content-encoding'], payload),
+    },
+    async (request, reply) => {
+      const device = deviceOf(request, reply);
+      if (!('deviceId' in device)) return device;
+      let json: unknown;
+      try {
+        json = JSON.parse((request.body as Buffer).toString('utf8'));
+      } catch {
+        return refuse(reply, 400, 'malformed_request', 'request is not JSON');
+      }
+      const upload = telemetryUploadSchema.safeParse(json);
+      if (!upload.success)
+        return refuse(
+          reply,
+          400,
+          'malformed_request',
+          upload.error.issues
+            .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+            .join('; '),
+        );
+      const result = await deps.telemetry.ingestUpload(device, upload.data.batches);
+      if (!result.ok) return refuse(reply, 400, 'malformed_request', result.message);
+      return reply.send({ acks: result.acks } satisfies TelemetryUploadResponse);
+    },
+  );
 
   if (deps.downloads) {
     const urlKey = deps.downloads.urlKey;

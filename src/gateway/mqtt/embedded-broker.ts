@@ -22,7 +22,7 @@ import {
   authorizeDevicePublish,
   authorizeDeviceSubscribe,
 } from '../device-acl.ts';
-import { decodeDeviceMessage } from '../payload.ts';
+import { decodeDeviceMessage, parseJsonPayload } from '../payload.ts';
 import type { DeviceGateway, GatewayHandlers } from '../types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { authenticateSession } from './authenticate.ts';
@@ -163,6 +163,7 @@ export async function createEmbeddedBroker(
           message: verdict.reason,
         });
       case 'accept':
+        if (verdict.suffix === 'telemetry') return onTelemetry(device, packet);
         return onDeviceMessage(client, device, verdict.suffix, packet);
     }
   }
@@ -193,7 +194,33 @@ export async function createEmbeddedBroker(
       await handlers.updates.status(device, message.payload);
       return;
     }
+    if (message.suffix === 'telemetry') return; // handled by onTelemetry
     return handlers.registry.message(device, message, clock.now());
+  }
+
+  /**
+   * A telemetry batch: the ack goes out on `telemetry/ack`, and the PUBACK after it, only once
+   * the batch is stored. A payload with a seq that fails its schema is acked `invalid` (the device
+   * drops it); one without a seq can only be refused on `rejected`. A store failure throws: no
+   * PUBACK, the connection closes, the device sends the batch again.
+   */
+  async function onTelemetry(device: DeviceIdentity, packet: PublishPacket): Promise<void> {
+    const parsed = parseJsonPayload(payloadOf(packet));
+    if (!parsed.ok) {
+      metrics.refusedMessages.inc({ reason: parsed.code });
+      return reject(device.deviceId, { topic: packet.topic, code: parsed.code, message: parsed.message });
+    }
+    const result = await handlers.telemetry.ingest(device, parsed.json);
+    if (result.kind === 'malformed') {
+      metrics.refusedMessages.inc({ reason: 'malformed_payload' });
+      return reject(device.deviceId, {
+        topic: packet.topic,
+        code: 'malformed_payload',
+        message: result.message,
+      });
+    }
+    metrics.messages.inc({ topic: 'telemetry' });
+    await publishJson(deviceTopic(device.deviceId, 'telemetry/ack'), result.ack);
   }
 
   function reject(deviceId: string, rejected: Rejected): void {

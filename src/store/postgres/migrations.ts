@@ -288,6 +288,74 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE rollouts ALTER COLUMN rescanned_at SET NOT NULL;
     `,
   },
+  {
+    version: 10,
+    name: 'telemetry',
+    sql: `
+      -- Telemetry times are bigint ms since the epoch (as sent by devices): no conversion on the
+      -- hot path, and the day partitions' bounds are plain integers.
+      CREATE TABLE telemetry_batches (
+        device_id text COLLATE "C" NOT NULL,
+        seq bigint NOT NULL,
+        received_at bigint NOT NULL,
+        accepted integer NOT NULL,
+        rejected integer NOT NULL,
+        dropped_batches integer,
+        dropped_from_seq bigint,
+        PRIMARY KEY (device_id, seq)
+      );
+      -- Raw tier, partitioned by UTC day of start_ms; partitions are created on demand before
+      -- inserts (postgres-telemetry-partitions.ts) and can be detached whole when they expire.
+      CREATE TABLE telemetry_windows (
+        device_id text COLLATE "C" NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('health', 'app')),
+        metric text COLLATE "C" NOT NULL,
+        start_ms bigint NOT NULL,
+        end_ms bigint NOT NULL,
+        min double precision NOT NULL,
+        max double precision NOT NULL,
+        avg double precision NOT NULL,
+        count bigint NOT NULL,
+        last double precision NOT NULL
+      ) PARTITION BY RANGE (start_ms);
+      CREATE INDEX telemetry_windows_device_idx ON telemetry_windows (device_id, metric, start_ms);
+      CREATE TABLE telemetry_events (
+        device_id text COLLATE "C" NOT NULL,
+        seq bigint NOT NULL,
+        at_ms bigint NOT NULL,
+        type text NOT NULL,
+        severity text NOT NULL,
+        code text NOT NULL,
+        message text
+      ) PARTITION BY RANGE (at_ms);
+      CREATE INDEX telemetry_events_device_idx ON telemetry_events (device_id, at_ms);
+      CREATE TABLE telemetry_rollups (
+        scope text NOT NULL CHECK (scope IN ('device', 'model', 'firmware', 'fleet')),
+        scope_key text COLLATE "C" NOT NULL,
+        resolution text NOT NULL CHECK (resolution IN ('hour', 'day')),
+        metric text COLLATE "C" NOT NULL,
+        bucket_start_ms bigint NOT NULL,
+        kind text NOT NULL,
+        min double precision NOT NULL,
+        max double precision NOT NULL,
+        sum double precision NOT NULL,
+        count bigint NOT NULL,
+        last double precision NOT NULL,
+        last_at_ms bigint NOT NULL,
+        PRIMARY KEY (scope, scope_key, resolution, metric, bucket_start_ms)
+      );
+      CREATE INDEX telemetry_rollups_bucket_idx ON telemetry_rollups (resolution, bucket_start_ms);
+      CREATE TABLE telemetry_latest (
+        device_id text COLLATE "C" NOT NULL,
+        metric text COLLATE "C" NOT NULL,
+        kind text NOT NULL,
+        at_ms bigint NOT NULL,
+        value double precision NOT NULL,
+        PRIMARY KEY (device_id, metric)
+      );
+      CREATE INDEX telemetry_latest_metric_idx ON telemetry_latest (metric, device_id);
+    `,
+  },
 ];
 
 const createLedger = `

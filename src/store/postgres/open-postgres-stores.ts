@@ -8,6 +8,7 @@ import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
+import { PostgresTelemetryStore } from './postgres-telemetry-store.ts';
 import { PostgresUpdateStore } from './postgres-update-store.ts';
 
 export interface PostgresStoreOptions {
@@ -33,6 +34,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     provisioning: new PostgresProvisioningStore(session),
     releases: new PostgresReleaseStore(session),
     rollouts: new PostgresRolloutStore(session),
+    telemetry: new PostgresTelemetryStore(session),
     updates: new PostgresUpdateStore(session),
     close: () => session.close(),
   };

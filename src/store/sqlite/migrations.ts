@@ -282,6 +282,76 @@ export const sqliteMigrations: readonly Migration[] = [
       UPDATE rollouts SET selected_through = created_at, rescanned_at = created_at;
     `,
   },
+  {
+    version: 10,
+    name: 'telemetry',
+    sql: `
+      -- One row per batch ever stored: the dedup key of at-least-once delivery.
+      CREATE TABLE telemetry_batches (
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        accepted INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        dropped_batches INTEGER,
+        dropped_from_seq INTEGER,
+        PRIMARY KEY (device_id, seq)
+      ) STRICT, WITHOUT ROWID;
+      -- Raw tier: one row per window and metric.
+      CREATE TABLE telemetry_windows (
+        device_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('health', 'app')),
+        metric TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        avg REAL NOT NULL,
+        count INTEGER NOT NULL,
+        last REAL NOT NULL
+      ) STRICT;
+      CREATE INDEX telemetry_windows_device_idx ON telemetry_windows (device_id, metric, start_ms);
+      CREATE INDEX telemetry_windows_start_idx ON telemetry_windows (start_ms);
+      CREATE TABLE telemetry_events (
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT
+      ) STRICT;
+      CREATE INDEX telemetry_events_device_idx ON telemetry_events (device_id, at_ms);
+      CREATE INDEX telemetry_events_at_idx ON telemetry_events (at_ms);
+      -- Warm tier: mergeable aggregates per scope (device, model, firmware, fleet), hour and day.
+      CREATE TABLE telemetry_rollups (
+        scope TEXT NOT NULL CHECK (scope IN ('device', 'model', 'firmware', 'fleet')),
+        scope_key TEXT NOT NULL,
+        resolution TEXT NOT NULL CHECK (resolution IN ('hour', 'day')),
+        metric TEXT NOT NULL,
+        bucket_start_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        sum REAL NOT NULL,
+        count INTEGER NOT NULL,
+        last REAL NOT NULL,
+        last_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (scope, scope_key, resolution, metric, bucket_start_ms)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX telemetry_rollups_bucket_idx ON telemetry_rollups (resolution, bucket_start_ms);
+      -- The newest value per device and metric (fleet view, alerts).
+      CREATE TABLE telemetry_latest (
+        device_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (device_id, metric)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX telemetry_latest_metric_idx ON telemetry_latest (metric, device_id);
+    `,
+  },
 ];
 
 const createLedger = `

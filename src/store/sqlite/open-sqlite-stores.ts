@@ -8,6 +8,7 @@ import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
 import { SqliteRolloutStore } from './sqlite-rollout-store.ts';
+import { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
 import { SqliteUpdateStore } from './sqlite-update-store.ts';
 
 /** Opens the file (creating it and its directory), migrates it and returns the stores. */
@@ -27,6 +28,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     provisioning: new SqliteProvisioningStore(db),
     releases: new SqliteReleaseStore(db),
     rollouts: new SqliteRolloutStore(db),
+    telemetry: new SqliteTelemetryStore(db),
     updates: new SqliteUpdateStore(db),
     close: () => devices.close(),
   };
