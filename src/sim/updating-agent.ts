@@ -18,7 +18,8 @@ import {
   parseFileBootEnv,
 } from '../agent/update/boot-file-env.ts';
 import { nodeDisk } from '../agent/update/disk.ts';
-import { isHealthyImage } from './sim-firmware.ts';
+import type { DeviceTelemetry } from '../agent/telemetry/device-telemetry.ts';
+import { errorRateFactor, isHealthyImage } from './sim-firmware.ts';
 
 export interface SimUpdateOptions {
   /** `https://host:port` of the device API (offers, TUF metadata, images). */
@@ -35,6 +36,11 @@ export interface SimUpdateOptions {
   connectWithinMs?: number;
   /** Pause between failed health rounds, in ms; default 10 s. */
   healthRetryDelayMs?: number;
+  /**
+   * Telemetry, opened at every boot: the booted image decides the error rate (errorRateFactor),
+   * the boot reason is `power_on` on the first boot and `update` after a reboot it asked for.
+   */
+  telemetry?: (boot: { errorFactor: number; bootReason: string }) => Promise<DeviceTelemetry>;
 }
 
 /** An agent that survives its own reboots; `start()` boots the device. */
@@ -53,6 +59,8 @@ export function createUpdatingAgent(
   };
   const { model, revision } = agentOptions.identity.hardware;
   let current: UpdatingAgent | undefined;
+  let telemetry: DeviceTelemetry | undefined;
+  let bootReason = 'power_on';
   let powered = false;
   let booting: Promise<void> = Promise.resolve();
 
@@ -76,8 +84,12 @@ export function createUpdatingAgent(
     const env = bootloaderDecide(parseFileBootEnv(await readFile(paths.env)));
     await writeFile(paths.env, encodeFileBootEnv(env));
     const image = await readFile(paths[env.booted]);
+    const booted = update.telemetry
+      ? await update.telemetry({ errorFactor: errorRateFactor(image), bootReason })
+      : undefined;
+    telemetry = booted;
     current = await createUpdatingAgentCore(deps, {
-      agent: agentOptions,
+      agent: booted ? booted.agentOptions(agentOptions) : agentOptions,
       client: {
         deviceHttpUrl: update.deviceHttpUrl,
         stateDir: paths.state,
@@ -102,18 +114,24 @@ export function createUpdatingAgent(
       push: update.push !== false,
       ...(update.pollIntervalS !== undefined ? { pollIntervalS: update.pollIntervalS } : {}),
     });
+    booted?.attach(current.agent);
+    booted?.start();
     current.start();
   }
 
   async function shutdown(): Promise<void> {
     const running = current;
+    const open = telemetry;
     current = undefined;
+    telemetry = undefined;
+    await open?.stop();
     if (!running) return;
     await running.stop();
   }
 
   async function reboot(): Promise<void> {
     if (!powered) return;
+    bootReason = 'update';
     await shutdown();
     if (powered) await boot();
   }
@@ -142,5 +160,6 @@ export function createUpdatingAgent(
     setFirmwareVersion: (version) => live().setFirmwareVersion(version),
     updateState: (partial) => live().updateState(partial),
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
+    publishTelemetry: (batch) => live().publishTelemetry(batch),
   };
 }
