@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
-import { parseRejected, parseUpdateNotify } from './inbound.ts';
+import { parseRejected, parseTelemetryAck, parseUpdateNotify } from './inbound.ts';
 import { closeClient } from './mqtt-close.ts';
 import { createRenewal, type Renewal } from './renewal.ts';
 import {
@@ -40,6 +40,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     rejected: deviceTopic(deviceId, 'rejected'),
     updateNotify: deviceTopic(deviceId, 'update/notify'),
     updateStatus: deviceTopic(deviceId, 'update/status'),
+    telemetry: deviceTopic(deviceId, 'telemetry'),
+    telemetryAck: deviceTopic(deviceId, 'telemetry/ack'),
   };
 
   let state: DeviceState = validateState(initialState(options));
@@ -107,6 +109,7 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       topics.rejected,
       ...(renewal ? [renewal.issuedTopic] : []),
       ...(options.onUpdateNotify ? [topics.updateNotify] : []),
+      ...(options.onTelemetryAck ? [topics.telemetryAck] : []),
     ];
     c.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) logger.warn({ deviceId, err: err.message }, 'subscribe failed');
@@ -135,6 +138,15 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
         return;
       }
       options.onUpdateNotify(notify.value);
+      return;
+    }
+    if (topic === topics.telemetryAck && options.onTelemetryAck) {
+      const ack = parseTelemetryAck(payload);
+      if (!ack.ok) {
+        logger.warn({ deviceId, topic, reason: ack.reason }, 'ignoring invalid message from server');
+        return;
+      }
+      options.onTelemetryAck(ack.value);
       return;
     }
     if (topic !== topics.rejected) return;
@@ -263,5 +275,6 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     setFirmwareVersion: (version) => updateState({ firmwareVersion: version }),
     updateState,
     publishUpdateStatus: (status) => publishReliably(topics.updateStatus, JSON.stringify(status)),
+    publishTelemetry: (batch) => publishReliably(topics.telemetry, JSON.stringify(batch)),
   };
 }

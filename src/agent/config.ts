@@ -17,6 +17,7 @@ import { stateReportedSchema } from '../contracts/device-messages.ts';
 import { DEVICE_ID_PATTERN } from '../contracts/topics.ts';
 import { ConfigError } from '../infra/errors.ts';
 import { AGENT_DEFAULTS, type AgentOptions } from './types.ts';
+import { telemetryConfigSchema } from './telemetry/telemetry-config.ts';
 
 const reported = stateReportedSchema.shape;
 const filePath = z.string().min(1, 'must be a file path');
@@ -131,6 +132,8 @@ const fieldsSchema = z.strictObject({
   region: reported.region,
   tags: reported.tags,
   update: updateSchema.optional(),
+  /** Telemetry (docs/telemetry-agent.md); present = on, `telemetry: {}` takes every default. */
+  telemetry: telemetryConfigSchema.optional(),
 });
 
 /** Where the device's identity comes from; paths as written in the file. */

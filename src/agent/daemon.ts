@@ -21,6 +21,7 @@ import { commandCheck } from './update/health.ts';
 import { execCommandRunner } from './update/command-runner.ts';
 import { nodeDisk } from './update/disk.ts';
 import { ConfigError } from '../infra/errors.ts';
+import { createDaemonTelemetry } from './telemetry/daemon-telemetry.ts';
 
 export interface AgentDaemonDeps extends AgentDeps {
   /** Stops the daemon like SIGTERM would (tests, embedding). */
@@ -57,9 +58,13 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
       logger.info({ serial: config.serial }, 'agent stopped before it had an identity');
       return;
     }
-    const options = agentOptionsFor(config, identity);
     const renewal = renewalOptions(config, configFile);
-    if (renewal) options.renewal = renewal;
+    const telemetry = config.telemetry
+      ? await createDaemonTelemetry(deps, config, config.telemetry, configFile, identity.tls)
+      : undefined;
+    const plain = agentOptionsFor(config, identity);
+    if (renewal) plain.renewal = renewal;
+    const options = telemetry ? telemetry.agentOptions(plain) : plain;
     const rebooted = new AbortController();
     const device = config.update
       ? await createUpdatingAgent(
@@ -76,9 +81,12 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
         renewal: renewal !== undefined,
         firmwareVersion: agent.state().firmwareVersion,
         updates: config.update !== undefined,
+        telemetry: config.telemetry?.transport ?? false,
       },
       'agent starting',
     );
+    telemetry?.attach(agent);
+    telemetry?.start();
     if (device) device.start();
     else agent.start();
     // After asking for a reboot the agent has nothing more to do: it stops and the device restarts.
@@ -89,6 +97,8 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
       ),
     ]);
     logger.info({ deviceId: identity.deviceId, reason }, 'agent stopping');
+    // The open windows are queued on disk before the link goes: sent after the next start.
+    await telemetry?.stop();
     if (device) await device.stop();
     else await agent.stop();
   } finally {

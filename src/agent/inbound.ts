@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { rejectedSchema, type Rejected } from '../contracts/device-messages.ts';
 import { updateNotifySchema, type UpdateNotify } from '../contracts/update-messages.ts';
+import { telemetryAckSchema, type TelemetryAck } from '../contracts/telemetry-messages.ts';
 import { provisionResponseSchema, type ProvisionResponse } from '../contracts/provisioning-messages.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -35,4 +36,9 @@ export function parseProvisionResponse(payload: Uint8Array | string): ParseResul
 /** Parses a `fl/d/{id}/update/notify` payload. */
 export function parseUpdateNotify(payload: Uint8Array): ParseResult<UpdateNotify> {
   return parseJsonPayload(updateNotifySchema, payload);
+}
+
+/** Parses a `fl/d/{id}/telemetry/ack` payload. */
+export function parseTelemetryAck(payload: Uint8Array): ParseResult<TelemetryAck> {
+  return parseJsonPayload(telemetryAckSchema, payload);
 }

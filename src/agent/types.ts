@@ -5,6 +5,7 @@ import type { Timers } from '../infra/timers.ts';
 export type { Timers } from '../infra/timers.ts';
 import type { Rejected, StateReported } from '../contracts/device-messages.ts';
 import type { UpdateNotify, UpdateStatus } from '../contracts/update-messages.ts';
+import type { TelemetryAck, TelemetryBatch } from '../contracts/telemetry-messages.ts';
 
 type LogMethod = (obj: Record<string, unknown>, msg: string) => void;
 
@@ -63,6 +64,11 @@ export interface AgentOptions {
    * also arrives on every connect). Without it the agent does not subscribe to the topic.
    */
   onUpdateNotify?: (notify: UpdateNotify) => void;
+  /**
+   * A schema-valid `fl/d/{id}/telemetry/ack` (telemetry sent over MQTT). Without it the agent
+   * does not subscribe to the topic.
+   */
+  onTelemetryAck?: (ack: TelemetryAck) => void;
 }
 
 export interface RenewalOptions {
@@ -106,6 +112,8 @@ export interface Agent {
   updateState(partial: Partial<DeviceState>): void;
   /** Publishes `update/status` at QoS 1; resolves on PUBACK, rejects when not connected. */
   publishUpdateStatus(status: UpdateStatus): Promise<void>;
+  /** Publishes a telemetry batch at QoS 1; resolves on PUBACK, rejects when not connected. */
+  publishTelemetry(batch: TelemetryBatch): Promise<void>;
 }
 
 export const AGENT_DEFAULTS = {

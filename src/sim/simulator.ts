@@ -17,8 +17,14 @@ import { forEachConcurrent } from './pool.ts';
 import { prepareProvisionedIdentities, type SimProvisioning } from './provisioned-identities.ts';
 import { simulatedImage } from './sim-firmware.ts';
 import { createUpdatingAgent, type SimUpdateOptions } from './updating-agent.ts';
+import {
+  createSimDeviceTelemetry,
+  createTelemetryAgent,
+  type SimTelemetryOptions,
+} from './device-telemetry.ts';
 
 export type { SimProvisioning } from './provisioned-identities.ts';
+export type { SimTelemetryOptions } from './device-telemetry.ts';
 
 export interface SimulationOptions {
   /** Number of devices. */
@@ -44,9 +50,14 @@ export interface SimulationOptions {
    * Devices take firmware updates (A/B slots under `<dataDir>/sim/devices/<id>/`). The TUF root
    * they trust is fetched once from the server; the factory image defaults to simulatedImage().
    */
-  updates?: Omit<SimUpdateOptions, 'trustedRoot' | 'initialImage'> & {
+  updates?: Omit<SimUpdateOptions, 'trustedRoot' | 'initialImage' | 'telemetry'> & {
     initialImage?: SimUpdateOptions['initialImage'];
   };
+  /**
+   * Devices send telemetry (simulated health metrics and errors, sim-telemetry.ts), with their
+   * outbox under `<dataDir>/sim/devices/<id>/telemetry`. Off by default.
+   */
+  telemetry?: SimTelemetryOptions;
 }
 
 export interface SimulationStats {
@@ -137,12 +148,28 @@ export async function startSimulation(
         if (wasConnected) progress();
       },
     };
-    return updates
-      ? createUpdatingAgent(
-          agentDeps,
-          agentOptions,
-          updates,
-          join(options.dataDir, 'sim', 'devices', identity.deviceId),
+    const dir = join(options.dataDir, 'sim', 'devices', identity.deviceId);
+    const telemetry = options.telemetry;
+    const openTelemetry = telemetry
+      ? (boot: { errorFactor: number; bootReason: string }) =>
+          createSimDeviceTelemetry(agentDeps, telemetry, {
+            deviceId: identity.deviceId,
+            tls: agentOptions.tls,
+            dir,
+            ...boot,
+          })
+      : undefined;
+    if (updates) {
+      return createUpdatingAgent(
+        agentDeps,
+        agentOptions,
+        { ...updates, ...(openTelemetry ? { telemetry: openTelemetry } : {}) },
+        dir,
+      );
+    }
+    return openTelemetry
+      ? createTelemetryAgent(agentDeps, agentOptions, () =>
+          openTelemetry({ errorFactor: 1, bootReason: 'power_on' }),
         )
       : createAgent(agentDeps, agentOptions);
   });

@@ -18,8 +18,9 @@ import {
   parseFileBootEnv,
 } from '../agent/update/boot-file-env.ts';
 import { nodeDisk } from '../agent/update/disk.ts';
+import type { DeviceTelemetry } from '../agent/telemetry/device-telemetry.ts';
 import type { UpdateClientOptions } from '../agent/update/types.ts';
-import { isHealthyImage } from './sim-firmware.ts';
+import { errorRateFactor, isHealthyImage } from './sim-firmware.ts';
 
 export interface SimUpdateOptions {
   /** `https://host:port` of the device API (offers, TUF metadata, images). */
@@ -38,6 +39,11 @@ export interface SimUpdateOptions {
   healthRetryDelayMs?: number;
   /** Download retries (attempts, pause); default the update client's. */
   download?: UpdateClientOptions['download'];
+  /**
+   * Telemetry, opened at every boot: the booted image decides the error rate (errorRateFactor),
+   * the boot reason is `power_on` on the first boot and `update` after a reboot it asked for.
+   */
+  telemetry?: (boot: { errorFactor: number; bootReason: string }) => Promise<DeviceTelemetry>;
 }
 
 /** An agent that survives its own reboots; `start()` boots the device. */
@@ -56,6 +62,8 @@ export function createUpdatingAgent(
   };
   const { model, revision } = agentOptions.identity.hardware;
   let current: UpdatingAgent | undefined;
+  let telemetry: DeviceTelemetry | undefined;
+  let bootReason = 'power_on';
   let powered = false;
   let booting: Promise<void> = Promise.resolve();
 
@@ -79,8 +87,12 @@ export function createUpdatingAgent(
     const env = bootloaderDecide(parseFileBootEnv(await readFile(paths.env)));
     await writeFile(paths.env, encodeFileBootEnv(env));
     const image = await readFile(paths[env.booted]);
+    const booted = update.telemetry
+      ? await update.telemetry({ errorFactor: errorRateFactor(image), bootReason })
+      : undefined;
+    telemetry = booted;
     current = await createUpdatingAgentCore(deps, {
-      agent: agentOptions,
+      agent: booted ? booted.agentOptions(agentOptions) : agentOptions,
       client: {
         deviceHttpUrl: update.deviceHttpUrl,
         stateDir: paths.state,
@@ -106,18 +118,24 @@ export function createUpdatingAgent(
       push: update.push !== false,
       ...(update.pollIntervalS !== undefined ? { pollIntervalS: update.pollIntervalS } : {}),
     });
+    booted?.attach(current.agent);
+    booted?.start();
     current.start();
   }
 
   async function shutdown(): Promise<void> {
     const running = current;
+    const open = telemetry;
     current = undefined;
+    telemetry = undefined;
+    await open?.stop();
     if (!running) return;
     await running.stop();
   }
 
   async function reboot(): Promise<void> {
     if (!powered) return;
+    bootReason = 'update';
     await shutdown();
     if (powered) await boot();
   }
@@ -146,5 +164,6 @@ export function createUpdatingAgent(
     setFirmwareVersion: (version) => live().setFirmwareVersion(version),
     updateState: (partial) => live().updateState(partial),
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
+    publishTelemetry: (batch) => live().publishTelemetry(batch),
   };
 }
