@@ -42,6 +42,7 @@ import { createAlertMetrics } from './alerts/alert-metrics.ts';
 import { createAlertService } from './alerts/alert-service.ts';
 import { startRolloutDriver } from './ota/rollouts/rollout-driver.ts';
 import { createRolloutService } from './ota/rollouts/rollout-service.ts';
+import { telemetryReader } from './ota/rollouts/telemetry-reader.ts';
 import { UnavailableError } from './infra/errors.ts';
 import type { DeviceGateway } from './gateway/types.ts';
 import { createDeltaBuilder } from './ota/delta/delta-builder.ts';
@@ -209,6 +210,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         clock,
         logger: logger.child({ component: 'rollouts' }),
         alerts,
+        telemetry: telemetryReader(stores.telemetry),
       },
       { rescanIntervalMs: config.rollouts.rescanIntervalS * 1000 },
     );

@@ -122,6 +122,7 @@ export interface SummaryRow {
   metric: string;
   sum: number;
   count: number | string;
+  covered_ms: number | string;
   min: number;
   max: number;
   first_at_ms: number | string;
@@ -140,6 +141,7 @@ export function addSummaries(into: DeviceSummaries, rows: readonly SummaryRow[])
     metrics.set(row.metric, {
       sum: row.sum,
       count: num(row.count),
+      coveredMs: num(row.covered_ms),
       min: row.min,
       max: row.max,
       firstAtMs: num(row.first_at_ms),
@@ -155,16 +157,19 @@ export function addSummaries(into: DeviceSummaries, rows: readonly SummaryRow[])
  * of the earliest and latest windows (ordered by end, then start). `ids` and `metrics` are the SQL
  * of two lists, `range` the condition on start_ms; both dialects accept it.
  */
-export function summarySql(ids: string, metrics: string, range: string): string {
-  return `SELECT DISTINCT device_id, metric,
-      sum(avg * count) OVER p AS sum, sum(count) OVER p AS count,
-      min(min) OVER p AS min, max(max) OVER p AS max,
-      first_value(end_ms) OVER o AS first_at_ms, first_value(last) OVER o AS first,
-      last_value(end_ms) OVER o AS last_at_ms, last_value(last) OVER o AS last
-    FROM telemetry_windows
-    WHERE device_id IN (${ids}) AND metric IN (${metrics}) AND ${range}
-    WINDOW p AS (PARTITION BY device_id, metric),
-      o AS (PARTITION BY device_id, metric ORDER BY end_ms, start_ms
+export function summarySql(ranges: string, metrics: string): string {
+  return `SELECT DISTINCT w.device_id AS device_id, w.metric AS metric,
+      sum(w.avg * w.count) OVER p AS sum, sum(w.count) OVER p AS count,
+      sum(w.end_ms - w.start_ms) OVER p AS covered_ms,
+      min(w.min) OVER p AS min, max(w.max) OVER p AS max,
+      first_value(w.end_ms) OVER o AS first_at_ms, first_value(w.last) OVER o AS first,
+      last_value(w.end_ms) OVER o AS last_at_ms, last_value(w.last) OVER o AS last
+    FROM (${ranges}) r
+    JOIN telemetry_windows w
+      ON w.device_id = r.device_id AND w.start_ms >= r.from_ms AND w.start_ms < r.to_ms
+    WHERE w.metric IN (${metrics})
+    WINDOW p AS (PARTITION BY w.device_id, w.metric),
+      o AS (PARTITION BY w.device_id, w.metric ORDER BY w.end_ms, w.start_ms
         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`;
 }
 

@@ -106,6 +106,8 @@ export interface EventQuery {
 export interface MetricSummary {
   sum: number;
   count: number;
+  /** Σ (end − start) of the windows: the time the device's telemetry covers. */
+  coveredMs: number;
   min: number;
   max: number;
   firstAtMs: number;
@@ -143,5 +145,10 @@ export interface TelemetryStore {
     metrics: readonly string[],
     fromMs: number,
     toMs: number,
+  ): Promise<DeviceSummaries>;
+  /** The same, each device over its own range [fromMs, toMs). */
+  summarizeRanges(
+    ranges: ReadonlyArray<{ deviceId: string; fromMs: number; toMs: number }>,
+    metrics: readonly string[],
   ): Promise<DeviceSummaries>;
 }

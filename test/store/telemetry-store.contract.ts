@@ -294,6 +294,7 @@ export function telemetryStoreContract(makeStores: StoresFactory): void {
       assert.deepEqual(summaries.get('d1')?.get('errors'), {
         sum: 8,
         count: 4,
+        coveredMs: 2 * minute,
         min: 0,
         max: 10,
         firstAtMs: tt0 + minute,
@@ -304,6 +305,17 @@ export function telemetryStoreContract(makeStores: StoresFactory): void {
       assert.equal(summaries.get('d2')?.get('errors')?.sum, 2);
       assert.equal(summaries.get('d2')?.has('battery_pct'), false, 'only the metrics asked for');
       assert.equal((await telemetry().summarizeDevices(['d1'], [], tt0, tt0 + DAY_MS)).size, 0);
+      // Each device over its own range: d1 only from its second window on, d2 over nothing.
+      const ranged = await telemetry().summarizeRanges(
+        [
+          { deviceId: 'd1', fromMs: tt0 + minute, toMs: tt0 + DAY_MS },
+          { deviceId: 'd2', fromMs: tt0 + minute, toMs: tt0 + 2 * minute },
+        ],
+        ['errors'],
+      );
+      assert.deepEqual([...ranged.keys()], ['d1']);
+      assert.equal(ranged.get('d1')?.get('errors')?.sum, 2);
+      assert.equal(ranged.get('d1')?.get('errors')?.coveredMs, minute);
     });
   });
 }

@@ -87,9 +87,8 @@ const sql = {
       AND ($4::text[] IS NULL OR type = ANY($4::text[])) AND ($5::text[] IS NULL OR severity = ANY($5::text[]))
     ORDER BY at_ms DESC LIMIT $6`,
   summary: summarySql(
-    'SELECT unnest($1::text[])',
-    'SELECT unnest($2::text[])',
-    'start_ms >= $3 AND start_ms < $4',
+    'SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS r (device_id, from_ms, to_ms)',
+    'SELECT unnest($4::text[])',
   ),
 } as const;
 
@@ -257,16 +256,31 @@ export class PostgresTelemetryStore implements TelemetryStore {
     return result.rows.map(eventFromRow);
   }
 
-  async summarizeDevices(
+  summarizeDevices(
     deviceIds: readonly string[],
     metrics: readonly string[],
     fromMs: number,
     toMs: number,
   ): Promise<DeviceSummaries> {
+    return this.summarizeRanges(
+      deviceIds.map((deviceId) => ({ deviceId, fromMs, toMs })),
+      metrics,
+    );
+  }
+
+  async summarizeRanges(
+    ranges: ReadonlyArray<{ deviceId: string; fromMs: number; toMs: number }>,
+    metrics: readonly string[],
+  ): Promise<DeviceSummaries> {
     const summaries: DeviceSummaries = new Map();
     if (metrics.length === 0) return summaries;
-    for (const ids of chunked(deviceIds)) {
-      const result = await this.#session.query<SummaryRow>(sql.summary, [ids, [...metrics], fromMs, toMs]);
+    for (const part of chunked(ranges)) {
+      const result = await this.#session.query<SummaryRow>(sql.summary, [
+        part.map((r) => r.deviceId),
+        part.map((r) => r.fromMs),
+        part.map((r) => r.toMs),
+        [...metrics],
+      ]);
       addSummaries(summaries, result.rows);
     }
     return summaries;

@@ -86,7 +86,11 @@ const sql = {
     WHERE device_id = ? AND at_ms >= ? AND at_ms < ?
       AND (? IS NULL OR type IN (${inJson})) AND (? IS NULL OR severity IN (${inJson}))
     ORDER BY at_ms DESC LIMIT ?`,
-  summary: summarySql(inJson, inJson, 'start_ms >= ? AND start_ms < ?'),
+  summary: summarySql(
+    `SELECT json_extract(value, '$[0]') AS device_id, json_extract(value, '$[1]') AS from_ms,
+      json_extract(value, '$[2]') AS to_ms FROM json_each(?)`,
+    inJson,
+  ),
 } as const;
 
 type Statements = { [K in keyof typeof sql]: Database.Statement<unknown[], unknown> };
@@ -239,11 +243,22 @@ export class SqliteTelemetryStore implements TelemetryStore {
     fromMs: number,
     toMs: number,
   ): Promise<DeviceSummaries> {
+    return this.summarizeRanges(
+      deviceIds.map((deviceId) => ({ deviceId, fromMs, toMs })),
+      metrics,
+    );
+  }
+
+  summarizeRanges(
+    ranges: ReadonlyArray<{ deviceId: string; fromMs: number; toMs: number }>,
+    metrics: readonly string[],
+  ): Promise<DeviceSummaries> {
     return runSync(this.#db, () => {
       const summaries: DeviceSummaries = new Map();
       if (metrics.length === 0) return summaries;
-      for (const ids of chunked(deviceIds)) {
-        const rows = this.#s.summary.all(JSON.stringify(ids), JSON.stringify(metrics), fromMs, toMs);
+      for (const part of chunked(ranges)) {
+        const tuples = part.map((r) => [r.deviceId, r.fromMs, r.toMs]);
+        const rows = this.#s.summary.all(JSON.stringify(tuples), JSON.stringify(metrics));
         addSummaries(summaries, rows as SummaryRow[]);
       }
       return summaries;
