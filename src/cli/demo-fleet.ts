@@ -36,6 +36,8 @@ export async function startDemoFleet(
         pollIntervalS: 15 * 60,
         healthRetryDelayMs: 2000,
       },
+      // Minute windows instead of the agent's five, so the demo's charts fill within minutes.
+      telemetry: { sampleMs: 10_000, windowMs: 60_000, sendMs: 30_000 },
     },
   );
   void simulation.ramped.then((ramp) => logger.info({ ...ramp, devices }, 'demo fleet connected'));

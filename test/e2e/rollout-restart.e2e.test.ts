@@ -15,7 +15,7 @@ import { startSimulation, type SimulationHandle } from '../../src/sim/simulator.
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const DEVICES = 150; // with this seed: 64 tracker-2 (crashed rollout), 67 sensor-mini (rate limit)
+const DEVICES = 80; // with this seed: 34 tracker-2 (crashed rollout), 36 sensor-mini (rate limit)
 const SEED = 4;
 const HOLD_S = 2;
 const STAGES = [
@@ -23,7 +23,7 @@ const STAGES = [
   { percent: 50, holdS: HOLD_S },
   { percent: 100, holdS: HOLD_S },
 ];
-const MAX_STARTS_PER_MINUTE = 25;
+const MAX_STARTS_PER_MINUTE = 15;
 const noop = () => undefined;
 const silent: AgentLogger = { debug: noop, info: noop, warn: noop, error: noop };
 const deps = { clock: { now: () => Date.now() }, timers: systemTimers, random: Math.random, logger: silent };
@@ -230,7 +230,7 @@ describe('rollouts across server crashes', { timeout: 900_000, concurrency: true
 
   before(async () => {
     assert.ok(
-      trackers.length >= 60 && sensors.length > 2 * MAX_STARTS_PER_MINUTE,
+      trackers.length >= 30 && sensors.length > 2 * MAX_STARTS_PER_MINUTE,
       'the seed must give the fleet',
     );
     server = await startServerProcess({ rollouts: { tickIntervalS: 0.2 } });
