@@ -31,3 +31,8 @@ export function pendingMigrations(known: readonly Migration[], appliedVersion: n
   }
   return known.slice(appliedVersion);
 }
+
+/** A version number held for a migration written on another branch; applying it changes nothing. */
+export function reservedMigration(version: number): Migration {
+  return { version, name: `reserved_${version}`, sql: 'SELECT 1' };
+}

@@ -1,5 +1,6 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
+import type { GroupStore } from './group-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
 import type { RolloutStore } from './rollout-types.ts';
@@ -20,6 +21,8 @@ export interface Stores {
   releases: ReleaseStore;
   updates: UpdateStore;
   rollouts: RolloutStore;
+  /** Saved fleet queries (dynamic groups). */
+  groups: GroupStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

@@ -48,6 +48,7 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'batches',
         'certificates',
         'deployments',
+        'device_groups',
         'device_tokens',
         'devices',
         'expected_devices',

@@ -4,6 +4,7 @@ import { migratePostgres } from './migrations.ts';
 import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
+import { PostgresGroupStore } from './postgres-group-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
@@ -32,6 +33,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     releases: new PostgresReleaseStore(session),
     rollouts: new PostgresRolloutStore(session),
     updates: new PostgresUpdateStore(session),
+    groups: new PostgresGroupStore(session),
     close: () => session.close(),
   };
 }

@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
-import { buildListQuery, type ListDialect } from '../list-query.ts';
+import { postgresQueryDialect } from '../../fleet-query/sql/postgres-dialect.ts';
+import { buildCountQuery, buildListQuery, type ListDialect } from '../list-query.ts';
 import { deviceConflict } from '../row-mapping.ts';
 import type {
   DeviceFilter,
@@ -28,6 +29,7 @@ const listDialect: ListDialect = {
   placeholder: (position) => `$${position}`,
   // One containment test covers every tag and can use the GIN index on tags.
   tagConditions: (tags, bind) => [`tags @> ${bind(JSON.stringify(tags))}::jsonb`],
+  query: postgresQueryDialect,
 };
 
 /** Closing it ends the pool, which a provisioning store may share. */
@@ -68,6 +70,13 @@ export class PostgresDeviceStore implements DeviceStore {
     const query = buildListQuery(filter, page, listDialect);
     const result = await this.#query<PgDeviceRow>(query.sql, query.params);
     return toPage(result.rows, page.limit, toDevice);
+  }
+
+  async countDevices(filter: DeviceFilter): Promise<number> {
+    const query = buildCountQuery(filter, listDialect);
+    const result = await this.#query<{ count: string }>(query.sql, query.params);
+    // count(*) is bigint, which pg returns as text.
+    return Number(firstRow(result).count);
   }
 
   async fleetSummary(): Promise<FleetSummary> {

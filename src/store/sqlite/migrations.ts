@@ -3,7 +3,7 @@
  * Append new migrations at the end; never edit one that has shipped.
  */
 import type Database from 'better-sqlite3';
-import { pendingMigrations, type Migration } from '../migration-plan.ts';
+import { pendingMigrations, reservedMigration, type Migration } from '../migration-plan.ts';
 
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -218,6 +218,24 @@ export const sqliteMigrations: readonly Migration[] = [
         event TEXT NOT NULL
       ) STRICT;
       CREATE INDEX rollout_events_rollout_idx ON rollout_events (rollout_id, id);
+    `,
+  },
+  // 7–9 are taken by branches developed at the same time; these placeholders keep the versions
+  // gapless here and are replaced by those migrations when the branches merge.
+  reservedMigration(7),
+  reservedMigration(8),
+  reservedMigration(9),
+  {
+    version: 10,
+    name: 'device_groups',
+    sql: `
+      -- Saved fleet queries ("dynamic groups"): membership is evaluated when used, never stored.
+      CREATE TABLE device_groups (
+        name TEXT NOT NULL PRIMARY KEY,
+        query TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
     `,
   },
 ];

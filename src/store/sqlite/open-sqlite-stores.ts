@@ -3,6 +3,7 @@ import type { Stores } from '../open-store.ts';
 import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
+import { SqliteGroupStore } from './sqlite-group-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
@@ -26,6 +27,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     releases: new SqliteReleaseStore(db),
     rollouts: new SqliteRolloutStore(db),
     updates: new SqliteUpdateStore(db),
+    groups: new SqliteGroupStore(db),
     close: () => devices.close(),
   };
 }

@@ -6,7 +6,9 @@ import type Database from 'better-sqlite3';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
-import { buildListQuery, type ListDialect } from '../list-query.ts';
+import { versionKeyOf } from '../../fleet-query/semver.ts';
+import { sqliteQueryDialect, sqliteVersionKeyFunction } from '../../fleet-query/sql/sqlite-dialect.ts';
+import { buildCountQuery, buildListQuery, type ListDialect } from '../list-query.ts';
 import type {
   DeviceFilter,
   DeviceStore,
@@ -32,6 +34,7 @@ const listDialect: ListDialect = {
   // The JSON path is bound too; quoting the key keeps a dotted key (`site.floor`) one member.
   tagConditions: (tags, bind) =>
     Object.entries(tags).map(([key, value]) => `json_extract(tags, ${bind(`$."${key}"`)}) = ${bind(value)}`),
+  query: sqliteQueryDialect,
 };
 
 /** Closing it closes the database handle, which a provisioning store may share. */
@@ -43,6 +46,11 @@ export class SqliteDeviceStore implements DeviceStore {
 
   constructor(db: Database.Database) {
     this.#db = db;
+    // Fleet queries compare firmware by semver through this key (fleet-query/semver.ts). It is
+    // not used by any index or view, so the file stays readable by tools that lack the function.
+    db.function(sqliteVersionKeyFunction, { deterministic: true }, (version: unknown) =>
+      typeof version === 'string' ? (versionKeyOf(version) ?? null) : null,
+    );
     const sql = prepareStatements(db);
     this.#sql = sql;
     this.#seenBatch = db.transaction((updates) => {
@@ -90,6 +98,14 @@ export class SqliteDeviceStore implements DeviceStore {
       const query = buildListQuery(filter, page, listDialect);
       const rows = this.#db.prepare<unknown[], SqliteDeviceRow>(query.sql).all(...query.params);
       return toPage(rows, page.limit, toDevice);
+    });
+  }
+
+  countDevices(filter: DeviceFilter): Promise<number> {
+    return this.#run(() => {
+      const query = buildCountQuery(filter, listDialect);
+      return this.#getOne(this.#db.prepare<unknown[], { count: number }>(query.sql).get(...query.params))
+        .count;
     });
   }
 
