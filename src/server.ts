@@ -27,6 +27,8 @@ import {
 } from './provisioning/revocation.ts';
 import { createHttpServer } from './api/http-server.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
+import { groupRoutes } from './api/routes/groups.ts';
+import { GroupService } from './groups/group-service.ts';
 import { systemRoutes } from './api/routes/system.ts';
 import { provisioningRoutes } from './api/routes/provisioning.ts';
 import { firmwareRoutes } from './api/routes/firmware.ts';
@@ -309,6 +311,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     await releaseService.reconcile();
 
     createFleetMetrics(metricsRegistry, store);
+    const groups = new GroupService({ groups: stores.groups, clock });
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
@@ -321,7 +324,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           version: FLOTILLA_VERSION,
           gatewayConnected: () => gateway.connectedDevices(),
         }),
-        ...deviceRoutes({ store }),
+        ...deviceRoutes({ store, groups, clock }),
+        ...groupRoutes({ groups }),
         ...provisioningRoutes({
           store: stores.provisioning,
           devices: store,

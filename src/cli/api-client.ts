@@ -29,6 +29,10 @@ export class ApiClient {
     return this.json('POST', path, schema, body);
   }
 
+  delete<T extends z.ZodType>(path: string, schema: T): Promise<z.output<T>> {
+    return this.json('DELETE', path, schema, undefined);
+  }
+
   /** Streams a binary body (PUT, application/octet-stream) and parses the JSON answer. */
   async upload<T extends z.ZodType>(
     path: string,

@@ -1,22 +1,54 @@
 /** `flotilla devices list|get`: the registry from the command line, as a table or JSON. */
 import type { Command } from 'commander';
 import { deviceSchema, type Device } from '../contracts/device.ts';
-import { devicePageSchema } from '../api/routes/devices.ts';
+import { deviceCountSchema, devicePageSchema } from '../api/routes/devices.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { auditPageSchema, revokeResultSchema } from '../api/routes/provisioning.ts';
 
-interface ListOptions {
+interface FilterOptions {
   server: string;
   model?: string;
   firmware?: string;
   state?: string;
   tag: string[];
+  where?: string;
+  group?: string;
+  json: boolean;
+}
+
+interface ListOptions extends FilterOptions {
   limit: string;
   all: boolean;
-  json: boolean;
+}
+
+function filterQuery(options: FilterOptions): Array<[string, string]> {
+  const query: Array<[string, string]> = [];
+  if (options.model) query.push(['model', options.model]);
+  if (options.firmware) query.push(['firmware', options.firmware]);
+  if (options.state) query.push(['state', options.state]);
+  for (const tag of options.tag) query.push(['tag', tag]);
+  if (options.where !== undefined) query.push(['where', options.where]);
+  if (options.group !== undefined) query.push(['group', options.group]);
+  return query;
+}
+
+/** The filter options `list` and `count` share. */
+function addFilterOptions(command: Command): Command {
+  return command
+    .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
+    .option(
+      '--where <query>',
+      'fleet query, e.g. \'model = "tracker-2" and battery < 20\' (docs/fleet-query.md)',
+    )
+    .option('--group <name>', 'only devices of this saved group')
+    .option('--model <model>', 'hardware model')
+    .option('--firmware <version>', 'firmware version')
+    .option('--state <state>', 'connection state: online or offline')
+    .option('--tag <key=value>', 'tag filter, repeatable (all must match)', collect, [])
+    .option('--json', 'print JSON for scripts', false);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -43,28 +75,17 @@ function row(d: Device): string[] {
 export function registerDevicesCommand(program: Command): void {
   const devices = program.command('devices').description('Query the device registry of a running server');
 
-  devices
-    .command('list')
-    .description('List devices, filtered; one page unless --all')
-    .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
-    .option('--model <model>', 'hardware model')
-    .option('--firmware <version>', 'firmware version')
-    .option('--state <state>', 'connection state: online or offline')
-    .option('--tag <key=value>', 'tag filter, repeatable (all must match)', collect, [])
+  addFilterOptions(devices.command('list').description('List devices, filtered; one page unless --all'))
     .option('--limit <n>', 'devices per page (1-1000)', '100')
     .option('--all', 'follow cursors and list every matching device', false)
-    .option('--json', 'print JSON (one object with items) for scripts', false)
     .addHelpText(
       'after',
-      '\nExample:\n  flotilla devices list --model tracker-2 --state online --tag site=berlin --json',
+      '\nExamples:\n  flotilla devices list --model tracker-2 --state online --tag site=berlin --json\n' +
+        '  flotilla devices list --all --where \'firmware < 2.4.0 and region in ("eu-west", "eu-north") and offline_for > 24h\'',
     )
     .action(async (options: ListOptions) => {
       const client = new ApiClient(options.server);
-      const query: Array<[string, string]> = [['limit', options.limit]];
-      if (options.model) query.push(['model', options.model]);
-      if (options.firmware) query.push(['firmware', options.firmware]);
-      if (options.state) query.push(['state', options.state]);
-      for (const tag of options.tag) query.push(['tag', tag]);
+      const query: Array<[string, string]> = [['limit', options.limit], ...filterQuery(options)];
       const items: Device[] = [];
       let cursor: string | undefined;
       do {
@@ -85,6 +106,19 @@ export function registerDevicesCommand(program: Command): void {
         items.map(row),
       );
       process.stderr.write(`${items.length} device(s)\n`);
+    });
+
+  addFilterOptions(
+    devices.command('count').description('How many devices match; a dry run for group operations'),
+  )
+    .addHelpText('after', "\nExample:\n  flotilla devices count --where 'battery < 20 and not online'")
+    .action(async (options: FilterOptions) => {
+      const { count } = await new ApiClient(options.server).get(
+        '/api/v1/devices/count',
+        deviceCountSchema,
+        filterQuery(options),
+      );
+      process.stdout.write(options.json ? `${JSON.stringify({ count })}\n` : `${count}\n`);
     });
 
   devices

@@ -5,6 +5,7 @@ import { FLOTILLA_VERSION } from '../version.ts';
 import { ConfigError, FlotillaError } from '../infra/errors.ts';
 import { registerServerCommand } from './server-command.ts';
 import { registerDevicesCommand } from './devices-command.ts';
+import { registerGroupsCommand } from './groups-command.ts';
 import { registerAgentCommand } from './agent-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerFactoryCommand } from './factory-command.ts';
@@ -35,6 +36,7 @@ registerKeysCommand(program);
 registerRolloutCommand(program);
 registerAlertsCommand(program);
 registerTelemetryCommand(program);
+registerGroupsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,10 @@
 /**
- * Builds the `listDevices` query once for both SQL dialects: filters, keyset paging by id, and
- * one extra row to learn whether another page follows. Values are always bound, never spliced.
+ * Builds the `listDevices` and `countDevices` queries once for both SQL dialects: filters (the
+ * fixed ones and a fleet query), keyset paging by id, and one extra row to learn whether another
+ * page follows. Values are always bound, never spliced.
  */
+import { compileWhere } from '../fleet-query/sql/compile.ts';
+import type { QueryDialect } from '../fleet-query/sql/dialect.ts';
 import { ValidationError } from '../infra/errors.ts';
 import { checkPageLimit, decodeCursor } from './cursor.ts';
 import { deviceColumns } from './row-mapping.ts';
@@ -17,6 +20,8 @@ export interface ListDialect {
   placeholder(position: number): string;
   /** Conditions requiring each given tag to hold exactly the given value. */
   tagConditions(tags: Record<string, string>, bind: Bind): string[];
+  /** How fleet queries (`filter.where`) compile for this dialect. */
+  query: QueryDialect;
 }
 
 export interface SqlQuery {
@@ -30,13 +35,37 @@ const tagKeyPattern = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
 export function buildListQuery(filter: DeviceFilter, page: PageRequest, dialect: ListDialect): SqlQuery {
   checkPageLimit(page.limit);
+  const { params, bind } = parameters(dialect);
+  const where: string[] = [];
+  if (page.cursor !== undefined) where.push(`id > ${bind(decodeCursor(page.cursor))}`);
+  where.push(...filterConditions(filter, dialect, bind));
+  const sql = `SELECT ${deviceColumns} FROM devices${whereClause(where)} ORDER BY id LIMIT ${bind(page.limit + 1)}`;
+  return { sql, params };
+}
+
+/** `SELECT count(*) AS count` over the devices the filter matches. */
+export function buildCountQuery(filter: DeviceFilter, dialect: ListDialect): SqlQuery {
+  const { params, bind } = parameters(dialect);
+  const where = filterConditions(filter, dialect, bind);
+  return { sql: `SELECT count(*) AS count FROM devices${whereClause(where)}`, params };
+}
+
+function parameters(dialect: ListDialect): { params: SqlValue[]; bind: Bind } {
   const params: SqlValue[] = [];
   const bind: Bind = (value) => {
     params.push(value);
     return dialect.placeholder(params.length);
   };
+  return { params, bind };
+}
+
+function whereClause(conditions: string[]): string {
+  return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/** Conditions in textual order, so `?` placeholders line up with the parameters. */
+function filterConditions(filter: DeviceFilter, dialect: ListDialect, bind: Bind): string[] {
   const where: string[] = [];
-  if (page.cursor !== undefined) where.push(`id > ${bind(decodeCursor(page.cursor))}`);
   if (filter.hardwareModel !== undefined) where.push(`hardware_model = ${bind(filter.hardwareModel)}`);
   if (filter.firmwareVersion !== undefined) where.push(`firmware_version = ${bind(filter.firmwareVersion)}`);
   if (filter.connectionState !== undefined) where.push(`connection_state = ${bind(filter.connectionState)}`);
@@ -44,9 +73,11 @@ export function buildListQuery(filter: DeviceFilter, page: PageRequest, dialect:
     checkTagKeys(filter.tags);
     where.push(...dialect.tagConditions(filter.tags, bind));
   }
-  const whereSql = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-  const sql = `SELECT ${deviceColumns} FROM devices${whereSql} ORDER BY id LIMIT ${bind(page.limit + 1)}`;
-  return { sql, params };
+  if (filter.where !== undefined) {
+    const { query, nowMs } = filter.where;
+    where.push(compileWhere(query, { dialect: dialect.query, bind, nowMs }));
+  }
+  return where;
 }
 
 /** True when `key` is in the tag alphabet (the SQLite dialect quotes it inside a JSON path). */

@@ -1,6 +1,7 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
 import type { AlertStore } from './alert-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
+import type { GroupStore } from './group-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
 import type { RolloutStore } from './rollout-types.ts';
@@ -24,6 +25,8 @@ export interface Stores {
   updates: UpdateStore;
   rollouts: RolloutStore;
   telemetry: TelemetryStore;
+  /** Saved fleet queries (dynamic groups). */
+  groups: GroupStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

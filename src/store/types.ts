@@ -4,6 +4,7 @@
  * contract suite in test/store/device-store.contract.ts.
  */
 import type { ConnectionState, Device, FleetSummary } from '../contracts/device.ts';
+import type { FleetQuery } from '../fleet-query/index.ts';
 
 export interface NewDevice {
   id: string;
@@ -34,6 +35,8 @@ export interface DeviceFilter {
   connectionState?: ConnectionState;
   /** Every given tag must match exactly. */
   tags?: Record<string, string>;
+  /** A parsed fleet query (parseFleetQuery); its durations count back from `nowMs` (ms since epoch). */
+  where?: { query: FleetQuery; nowMs: number };
 }
 
 /**
@@ -85,6 +88,8 @@ export interface DeviceStore {
   listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>>;
   /** The devices a selection matches, ordered by id (keyset pages, like listDevices). */
   listDevicesMatching(selection: DeviceSelection, page: PageRequest): Promise<Page<Device>>;
+  /** How many devices the filter matches (dry runs of group operations, the dashboard). */
+  countDevices(filter: DeviceFilter): Promise<number>;
   fleetSummary(): Promise<FleetSummary>;
 
   /**

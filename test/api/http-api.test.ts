@@ -100,10 +100,12 @@ describe('management HTTP API', () => {
     assert.deepEqual(list?.parameters.map((p) => p.name).sort(), [
       'cursor',
       'firmware',
+      'group',
       'limit',
       'model',
       'state',
       'tag',
+      'where',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { postgresQueryDialect } from '../../src/fleet-query/sql/postgres-dialect.ts';
 import { encodeCursor } from '../../src/store/cursor.ts';
 import { buildListQuery, type ListDialect } from '../../src/store/list-query.ts';
 
@@ -7,6 +8,7 @@ const numbered: ListDialect = {
   placeholder: (position) => `$${position}`,
   tagConditions: (tags, bind) =>
     Object.entries(tags).map(([key, value]) => `tag(${bind(key)}) = ${bind(value)}`),
+  query: postgresQueryDialect,
 };
 
 describe('buildListQuery', () => {

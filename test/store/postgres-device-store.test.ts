@@ -50,6 +50,7 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'batches',
         'certificates',
         'deployments',
+        'device_groups',
         'device_tokens',
         'devices',
         'expected_devices',

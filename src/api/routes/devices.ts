@@ -1,8 +1,12 @@
 /** Device registry routes of the management API. */
 import { z } from 'zod';
 import { connectionStateSchema, deviceSchema } from '../../contracts/device.ts';
+import { groupNameSchema } from '../../contracts/device-group.ts';
+import { queryLimits } from '../../fleet-query/index.ts';
+import type { GroupService } from '../../groups/group-service.ts';
+import type { Clock } from '../../infra/clock.ts';
 import { NotFoundError } from '../../infra/errors.ts';
-import type { DeviceStore } from '../../store/types.ts';
+import type { DeviceFilter, DeviceStore } from '../../store/types.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 const tagFilter = z
@@ -24,11 +28,28 @@ const tagFilter = z
   })
   .describe('Tag filter key=value; repeat for several (all must match)');
 
-export const listDevicesQuery = z.strictObject({
+const filterFields = {
   model: z.string().min(1).optional().describe('Hardware model, exact'),
   firmware: z.string().min(1).optional().describe('Firmware version, exact'),
   state: connectionStateSchema.optional().describe('Connection state'),
   tag: tagFilter.optional(),
+  where: z
+    .string()
+    .min(1)
+    .max(queryLimits.maxBytes)
+    .optional()
+    .describe(
+      'Fleet query (docs/fleet-query.md), e.g. model = "tracker-2" and firmware < 2.4.0; a bad query is a 400 whose details give the position',
+    ),
+  group: groupNameSchema.optional().describe('Only devices of this saved group'),
+};
+
+export const countDevicesQuery = z.strictObject(filterFields);
+
+export const deviceCountSchema = z.object({ count: z.number().int() });
+
+export const listDevicesQuery = z.strictObject({
+  ...filterFields,
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Page size, 1-1000'),
   cursor: z.string().min(1).optional().describe('nextCursor of the previous page'),
 });
@@ -38,8 +59,25 @@ export const devicePageSchema = z.object({
   nextCursor: z.string().optional(),
 });
 
-export function deviceRoutes(deps: { store: DeviceStore }): ApiRoute[] {
-  const { store } = deps;
+export interface DeviceRouteDeps {
+  store: DeviceStore;
+  groups: GroupService;
+  /** The reference time of `offline_for` and `age` in queries. */
+  clock: Clock;
+}
+
+export function deviceRoutes(deps: DeviceRouteDeps): ApiRoute[] {
+  const { store, groups, clock } = deps;
+  const toFilter = async (query: z.output<typeof countDevicesQuery>): Promise<DeviceFilter> => {
+    const where = await groups.deviceQuery(query.where, query.group);
+    return {
+      hardwareModel: query.model,
+      firmwareVersion: query.firmware,
+      connectionState: query.state,
+      tags: query.tag,
+      ...(where === undefined ? {} : { where: { query: where, nowMs: clock.now() } }),
+    };
+  };
   return [
     defineRoute({
       method: 'GET',
@@ -50,16 +88,19 @@ export function deviceRoutes(deps: { store: DeviceStore }): ApiRoute[] {
       query: listDevicesQuery,
       response: devicePageSchema,
       errors: [400],
-      handler: ({ query }) =>
-        store.listDevices(
-          {
-            hardwareModel: query.model,
-            firmwareVersion: query.firmware,
-            connectionState: query.state,
-            tags: query.tag,
-          },
-          { cursor: query.cursor, limit: query.limit },
-        ),
+      handler: async ({ query }) =>
+        store.listDevices(await toFilter(query), { cursor: query.cursor, limit: query.limit }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/devices/count',
+      operationId: 'countDevices',
+      summary: 'How many devices match the filters (a dry run for group operations)',
+      tag: 'devices',
+      query: countDevicesQuery,
+      response: deviceCountSchema,
+      errors: [400],
+      handler: async ({ query }) => ({ count: await store.countDevices(await toFilter(query)) }),
     }),
     defineRoute({
       method: 'GET',

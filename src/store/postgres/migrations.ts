@@ -356,6 +356,43 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX telemetry_latest_metric_idx ON telemetry_latest (metric, device_id);
     `,
   },
+  {
+    version: 11,
+    name: 'fleet_query',
+    sql: `
+      -- The semver sort key of fleet-query/semver.ts, computed the same way (test/fleet-query
+      -- checks that they agree): fleet queries compare firmware versions with it in the "C"
+      -- collation. NULL for text that is not a semantic version.
+      CREATE FUNCTION flotilla_version_key(version text) RETURNS text
+      LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+      AS $fn$
+        SELECT CASE WHEN m IS NULL THEN NULL ELSE
+          lpad(length(m[1])::text, 2, '0') || m[1] ||
+          lpad(length(m[2])::text, 2, '0') || m[2] ||
+          lpad(length(m[3])::text, 2, '0') || m[3] ||
+          CASE WHEN m[4] IS NULL THEN '~' ELSE '-' || (
+            SELECT string_agg(
+              CASE WHEN id ~ '^[0-9]+$' THEN '0' || lpad(length(id)::text, 2, '0') || id ELSE '1' || id END,
+              '!' ORDER BY n)
+            FROM regexp_split_to_table(m[4], '[.]') WITH ORDINALITY AS part(id, n)
+          ) END
+        END
+        FROM regexp_match(version,
+          '^(0|[1-9][0-9]{0,98})[.](0|[1-9][0-9]{0,98})[.](0|[1-9][0-9]{0,98})'
+          '(?:-((?:0|[1-9][0-9]{0,98}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)'
+          '(?:[.](?:0|[1-9][0-9]{0,98}|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*))?'
+          '(?:[+][0-9A-Za-z-]+(?:[.][0-9A-Za-z-]+)*)?$') AS r(m)
+      $fn$;
+      CREATE INDEX devices_firmware_key_idx ON devices ((flotilla_version_key(firmware_version)) COLLATE "C", id);
+      -- Saved fleet queries ("dynamic groups"): membership is evaluated when used, never stored.
+      CREATE TABLE device_groups (
+        name text NOT NULL PRIMARY KEY,
+        query text NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 const createLedger = `

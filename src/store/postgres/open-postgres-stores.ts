@@ -5,6 +5,7 @@ import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
+import { PostgresGroupStore } from './postgres-group-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
@@ -36,6 +37,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     rollouts: new PostgresRolloutStore(session),
     telemetry: new PostgresTelemetryStore(session),
     updates: new PostgresUpdateStore(session),
+    groups: new PostgresGroupStore(session),
     close: () => session.close(),
   };
 }

@@ -6,8 +6,9 @@ import type pg from 'pg';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
-import { buildListQuery, type ListDialect } from '../list-query.ts';
 import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
+import { postgresQueryDialect } from '../../fleet-query/sql/postgres-dialect.ts';
+import { buildCountQuery, buildListQuery, type ListDialect } from '../list-query.ts';
 import { deviceConflict } from '../row-mapping.ts';
 import type {
   DeviceFilter,
@@ -30,6 +31,7 @@ const listDialect: ListDialect = {
   placeholder: (position) => `$${position}`,
   // One containment test covers every tag and can use the GIN index on tags.
   tagConditions: (tags, bind) => [`tags @> ${bind(JSON.stringify(tags))}::jsonb`],
+  query: postgresQueryDialect,
 };
 
 const selectionDialect: SelectionDialect = {
@@ -84,6 +86,13 @@ export class PostgresDeviceStore implements DeviceStore {
     const query = buildSelectionQuery(selection, page, selectionDialect);
     const result = await this.#query<PgDeviceRow>(query.sql, query.params);
     return toPage(result.rows, page.limit, toDevice);
+  }
+
+  async countDevices(filter: DeviceFilter): Promise<number> {
+    const query = buildCountQuery(filter, listDialect);
+    const result = await this.#query<{ count: string }>(query.sql, query.params);
+    // count(*) is bigint, which pg returns as text.
+    return Number(firstRow(result).count);
   }
 
   async fleetSummary(): Promise<FleetSummary> {

@@ -352,6 +352,19 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX telemetry_latest_metric_idx ON telemetry_latest (metric, device_id);
     `,
   },
+  {
+    version: 11,
+    name: 'device_groups',
+    sql: `
+      -- Saved fleet queries ("dynamic groups"): membership is evaluated when used, never stored.
+      CREATE TABLE device_groups (
+        name TEXT NOT NULL PRIMARY KEY,
+        query TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 const createLedger = `

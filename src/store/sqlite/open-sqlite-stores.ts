@@ -4,6 +4,7 @@ import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
+import { SqliteGroupStore } from './sqlite-group-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
@@ -30,6 +31,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     rollouts: new SqliteRolloutStore(db),
     telemetry: new SqliteTelemetryStore(db),
     updates: new SqliteUpdateStore(db),
+    groups: new SqliteGroupStore(db),
     close: () => devices.close(),
   };
 }

@@ -6,8 +6,10 @@ import type Database from 'better-sqlite3';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
-import { buildListQuery, type ListDialect } from '../list-query.ts';
 import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
+import { versionKeyOf } from '../../fleet-query/semver.ts';
+import { sqliteQueryDialect, sqliteVersionKeyFunction } from '../../fleet-query/sql/sqlite-dialect.ts';
+import { buildCountQuery, buildListQuery, type ListDialect } from '../list-query.ts';
 import type {
   DeviceFilter,
   DeviceSelection,
@@ -34,6 +36,7 @@ const listDialect: ListDialect = {
   // The JSON path is bound too; quoting the key keeps a dotted key (`site.floor`) one member.
   tagConditions: (tags, bind) =>
     Object.entries(tags).map(([key, value]) => `json_extract(tags, ${bind(`$."${key}"`)}) = ${bind(value)}`),
+  query: sqliteQueryDialect,
 };
 
 const selectionDialect: SelectionDialect = {
@@ -57,6 +60,11 @@ export class SqliteDeviceStore implements DeviceStore {
 
   constructor(db: Database.Database) {
     this.#db = db;
+    // Fleet queries compare firmware by semver through this key (fleet-query/semver.ts). It is
+    // not used by any index or view, so the file stays readable by tools that lack the function.
+    db.function(sqliteVersionKeyFunction, { deterministic: true }, (version: unknown) =>
+      typeof version === 'string' ? (versionKeyOf(version) ?? null) : null,
+    );
     const sql = prepareStatements(db);
     this.#sql = sql;
     this.#seenBatch = db.transaction((updates) => {
@@ -112,6 +120,14 @@ export class SqliteDeviceStore implements DeviceStore {
       const query = buildSelectionQuery(selection, page, selectionDialect);
       const rows = this.#db.prepare<unknown[], SqliteDeviceRow>(query.sql).all(...query.params);
       return toPage(rows, page.limit, toDevice);
+    });
+  }
+
+  countDevices(filter: DeviceFilter): Promise<number> {
+    return this.#run(() => {
+      const query = buildCountQuery(filter, listDialect);
+      return this.#getOne(this.#db.prepare<unknown[], { count: number }>(query.sql).get(...query.params))
+        .count;
     });
   }
 

@@ -1,0 +1,61 @@
+/** Dynamic device groups: saved fleet queries, usable as `group = "name"` or `?group=name`. */
+import { z } from 'zod';
+import { deviceGroupSchema, groupNameSchema, newGroupSchema } from '../../contracts/device-group.ts';
+import type { GroupService } from '../../groups/group-service.ts';
+import { defineRoute, type ApiRoute } from '../route.ts';
+
+const nameParams = z.strictObject({ name: groupNameSchema });
+
+export const groupListSchema = z.object({ items: z.array(deviceGroupSchema) });
+
+export function groupRoutes(deps: { groups: GroupService }): ApiRoute[] {
+  const { groups } = deps;
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/groups',
+      operationId: 'createGroup',
+      summary: 'Save a fleet query as a named dynamic group; the query is checked first',
+      tag: 'groups',
+      body: newGroupSchema,
+      response: deviceGroupSchema,
+      status: 201,
+      errors: [400, 409],
+      handler: ({ body }) => groups.create(body),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/groups',
+      operationId: 'listGroups',
+      summary: 'Every dynamic group, by name',
+      tag: 'groups',
+      response: groupListSchema,
+      handler: async () => ({ items: await groups.list() }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/groups/{name}',
+      operationId: 'getGroup',
+      summary: 'One dynamic group',
+      tag: 'groups',
+      params: nameParams,
+      response: deviceGroupSchema,
+      errors: [400, 404],
+      handler: ({ params }) => groups.get(params.name),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/groups/{name}',
+      operationId: 'deleteGroup',
+      summary: 'Delete a dynamic group; refused while another group refers to it',
+      tag: 'groups',
+      params: nameParams,
+      response: z.object({ deleted: z.literal(true) }),
+      errors: [400, 404, 409],
+      handler: async ({ params }) => {
+        await groups.delete(params.name);
+        return { deleted: true as const };
+      },
+    }),
+  ];
+}
