@@ -135,4 +135,11 @@ describe('the health-regression gate over a simulated fleet with telemetry', { t
     // The canaries that took 4.0.0 are on 4.1.0 now too; every targeted device succeeded.
     assert.equal(done.devices['success'], trackers.length, JSON.stringify(done.devices));
   });
+
+  it('answers fleet queries over the latest telemetry the devices sent', async () => {
+    const where = encodeURIComponent(`model = "${MODEL}" and battery >= 0 and telemetry.errors >= 0`);
+    const counted = await fx.request('GET', `/api/v1/devices/count?where=${where}`);
+    assert.equal(counted.status, 200, JSON.stringify(counted.body));
+    assert.equal(counted.body['count'], trackers.length);
+  });
 });
