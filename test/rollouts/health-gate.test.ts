@@ -1,27 +1,19 @@
 // The health-regression gate inside the orchestrator: real SQLite stores and deployment service,
 // a hand-advanced clock, and a telemetry reader computed from a model of the fleet (each device
-// errs at a known rate per hour, depending on whether it runs the new release).
+// errs at a known rate per hour, depending on whether it runs the new release). The reader stands
+// in for the telemetry store here; test/e2e/health-regression.e2e.test.ts runs the real one.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import pino from 'pino';
-import {
-  createDeploymentService,
-  type DeploymentService,
-} from '../../src/ota/deployments/deployment-service.ts';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type {
   DeviceRange,
   MetricSummary,
   TelemetryReader,
 } from '../../src/ota/rollouts/health-observations.ts';
-import { createRolloutService, type RolloutService } from '../../src/ota/rollouts/rollout-service.ts';
-import { openStores, type Stores } from '../../src/store/open-store.ts';
 import { tempDatabaseFiles } from '../helpers/sqlite-test-env.ts';
-import { newRelease } from '../store/release-store.contract.ts';
+import { rolloutHarness, t0, type RolloutHarness } from './rollout-harness.ts';
 
-const t0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
 const DEVICES = 60;
-const logger = pino({ level: 'silent' });
 const files = tempDatabaseFiles('health-gate');
 before(() => files.open());
 after(() => files.close());
@@ -69,137 +61,91 @@ function fleetModel(
 }
 
 describe('the health-regression gate in the orchestrator', () => {
-  let stores: Stores;
-  let now: number;
-  let deployments: DeploymentService;
-  const offered = new Set<string>();
+  let h: RolloutHarness;
   const updatedAt = new Map<string, number>();
   const seq = new Map<string, number>();
 
-  function service(reader: TelemetryReader): RolloutService {
-    const clock = { now: () => now };
-    deployments = createDeploymentService({
-      store: stores.updates,
-      devices: stores.devices,
-      releases: stores.releases,
-      audit: stores.provisioning,
-      clock,
-      logger,
-      notify: (deviceId, notify) => {
-        if (notify.offer !== null) offered.add(deviceId);
-        return Promise.resolve();
-      },
-    });
-    return createRolloutService({
-      store: stores.rollouts,
-      devices: stores.devices,
-      releases: stores.releases,
-      updates: stores.updates,
-      deployments,
-      audit: stores.provisioning,
-      clock,
-      logger,
-      telemetry: reader,
-    });
-  }
-
-  beforeEach(async () => {
-    now = t0 + 12 * HOUR; // the fleet has reported for 12 h already
-    offered.clear();
+  /** A harness whose gate reads `reader`, the fleet registered, the clock 12 h after t0. */
+  async function harness(reader: TelemetryReader): Promise<RolloutHarness> {
     updatedAt.clear();
     seq.clear();
-    stores = await openStores({ kind: 'sqlite', file: files.fresh() });
-    for (let i = 0; i < DEVICES; i++) {
-      const id = `d${String(i).padStart(3, '0')}`;
-      await stores.devices.createDevice(
-        {
-          id,
-          serial: `S-${id}`,
-          hardwareModel: 'sensor-x',
-          hardwareRevision: 'rev-a',
-          firmwareVersion: '2.4.0',
-        },
-        t0,
-      );
-    }
-    await stores.releases.createRelease(newRelease(), t0);
-  });
-  afterEach(() => stores.close());
+    h = await rolloutHarness(files.fresh(), { telemetry: reader });
+    for (let i = 0; i < DEVICES; i++) await h.register(`d${String(i).padStart(3, '0')}`);
+    await h.tickAt(t0 + 12 * HOUR); // the fleet has reported for 12 h already
+    return h;
+  }
+  afterEach(() => h.close());
 
   /** Every device with an active execution reports success now. */
   async function succeedAll(): Promise<void> {
-    const page = await stores.updates.listActiveAssignments({ limit: 1000 });
+    const page = await h.stores.updates.listActiveAssignments({ limit: 1000 });
     for (const { deviceId, deploymentId } of page.items) {
       const next = (seq.get(deviceId) ?? 0) + 1;
       seq.set(deviceId, next);
-      await deployments.applyStatus(deviceId, {
+      await h.deployments.applyStatus(deviceId, {
         deploymentId,
         version: '2.4.1',
         state: 'success',
         seq: next,
       });
-      updatedAt.set(deviceId, now);
+      updatedAt.set(deviceId, h.now());
     }
   }
 
   type Gate = { gate: string; metric?: string; status: string; detail: string; value: number | null };
-  const healthGate = async (rollouts: RolloutService, id: string): Promise<Gate | undefined> => {
-    const view = await rollouts.show(id);
+  const healthGate = async (id: string): Promise<Gate | undefined> => {
+    const view = await h.service.show(id);
     const current = view.stages.find((s) => s.current)!;
     return (current.gates as Gate[]).find((g) => g.gate === 'health-regression' && g.metric === 'errors');
   };
 
   it('lets a release that errs as often as the old one through every stage', async () => {
-    const rollouts = service(fleetModel(updatedAt, 1, 1));
-    const { rollout } = await rollouts.create(spec, 'alice');
+    await harness(fleetModel(updatedAt, 1, 1));
+    const { rollout } = await h.service.create(spec, 'alice');
     for (let step = 0; step < 12; step++) {
-      await rollouts.tick(now);
+      await h.tickAt(h.now());
       await succeedAll();
-      now += 4 * HOUR;
-      await rollouts.tick(now);
-      now += 21 * HOUR;
+      await h.tickAt(h.now() + 4 * HOUR);
+      await h.tickAt(h.now() + 21 * HOUR);
     }
-    const view = await rollouts.show(rollout.id);
+    const view = await h.service.show(rollout.id);
     assert.equal(view.rollout.state.status, 'completed', JSON.stringify(view.rollout.state));
-    assert.equal(offered.size, DEVICES);
+    assert.equal(h.offered().size, DEVICES);
   });
 
   it('pauses at the canaries when the updated devices err ten times as often', async () => {
-    const rollouts = service(fleetModel(updatedAt, 0.5, 5));
-    const { rollout, stageSizes } = await rollouts.create(spec, 'alice');
-    await rollouts.tick(now);
+    await harness(fleetModel(updatedAt, 0.5, 5));
+    const { rollout, stageSizes } = await h.service.create(spec, 'alice');
+    await h.tickAt(h.now());
     await succeedAll();
-    await rollouts.tick(now + 1000);
+    await h.tickAt(h.now() + 1000);
     // Success and failure gates pass: the hold starts; the health gate waits for device-hours.
-    let gate = await healthGate(rollouts, rollout.id);
+    let gate = await healthGate(rollout.id);
     assert.equal(gate?.status, 'pending', gate?.detail);
-    now += 3 * HOUR;
-    await rollouts.tick(now);
-    const view = await rollouts.show(rollout.id);
+    await h.tickAt(h.now() + 3 * HOUR);
+    const view = await h.service.show(rollout.id);
     assert.equal(view.rollout.state.status, 'paused');
     assert.equal(view.rollout.state.pauseReason?.kind, 'gate');
     assert.match(JSON.stringify(view.rollout.state.pauseReason), /health-regression/);
-    gate = await healthGate(rollouts, rollout.id);
+    gate = await healthGate(rollout.id);
     assert.equal(gate?.status, 'fail');
     assert.match(gate.detail, /updated devices vs .* old-version devices/);
     // Nobody beyond the canaries was offered anything, however long we wait.
-    now += 48 * HOUR;
-    await rollouts.tick(now);
-    assert.equal(offered.size, stageSizes[0]);
+    await h.tickAt(h.now() + 48 * HOUR);
+    assert.equal(h.offered().size, stageSizes[0]);
   });
 
   it('waits while the updated devices send no telemetry', async () => {
-    const rollouts = service(fleetModel(updatedAt, 1, 1, () => false));
-    const { rollout } = await rollouts.create(spec, 'alice');
-    await rollouts.tick(now);
+    await harness(fleetModel(updatedAt, 1, 1, () => false));
+    const { rollout } = await h.service.create(spec, 'alice');
+    await h.tickAt(h.now());
     await succeedAll();
-    now += 30 * HOUR;
-    await rollouts.tick(now);
-    await rollouts.tick(now + 1000);
-    const view = await rollouts.show(rollout.id);
+    await h.tickAt(h.now() + 30 * HOUR);
+    await h.tickAt(h.now() + 1000);
+    const view = await h.service.show(rollout.id);
     assert.equal(view.rollout.state.status, 'running');
     assert.equal(view.rollout.state.stageIndex, 0);
-    const gate = await healthGate(rollouts, rollout.id);
+    const gate = await healthGate(rollout.id);
     assert.equal(gate?.status, 'pending');
     assert.match(gate.detail, /waiting for data from \d+ updated devices \(0 so far\)/);
   });

@@ -9,6 +9,7 @@ import {
   createDeploymentService,
   type DeploymentService,
 } from '../../src/ota/deployments/deployment-service.ts';
+import type { TelemetryReader } from '../../src/ota/rollouts/health-observations.ts';
 import { createRolloutService, type RolloutService } from '../../src/ota/rollouts/rollout-service.ts';
 import { openStores, type Stores } from '../../src/store/open-store.ts';
 import type { NewDevice } from '../../src/store/types.ts';
@@ -34,7 +35,7 @@ export interface RolloutHarness {
 
 export async function rolloutHarness(
   file: string,
-  options: { rescanIntervalMs?: number } = {},
+  options: { rescanIntervalMs?: number; telemetry?: TelemetryReader } = {},
 ): Promise<RolloutHarness> {
   let now = t0;
   const notified: Array<[string, UpdateNotify]> = [];
@@ -65,6 +66,7 @@ export async function rolloutHarness(
         audit: stores.provisioning,
         clock,
         logger,
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       },
       options,
     );
