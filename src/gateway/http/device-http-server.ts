@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import {
   renewRequestSchema,
   type ProvisionRefusalCode,
@@ -107,6 +108,29 @@ function refuse(
   message: string,
 ): FastifyReply {
   return reply.status(status).send({ status: 'rejected', code, message } satisfies ProvisionResponse);
+}
+
+/**
+ * The request's JSON body validated by `schema`; or the reply, answered 400 `malformed_request`
+ * with the reason (not JSON, or each schema issue with its path).
+ */
+function jsonBody<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  schema: z.ZodType<T>,
+): { ok: true; data: T } | { ok: false; reply: FastifyReply } {
+  let json: unknown;
+  try {
+    json = JSON.parse((request.body as Buffer).toString('utf8'));
+  } catch {
+    return { ok: false, reply: refuse(reply, 400, 'malformed_request', 'request is not JSON') };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const reason = parsed.error.issues
+    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
+  return { ok: false, reply: refuse(reply, 400, 'malformed_request', reason) };
 }
 
 /** Why a request's certificate does not stand for a session. */
@@ -224,23 +248,9 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
   app.post('/device/v1/update/status', async (request, reply) => {
     const device = deviceOf(request, reply);
     if (!('deviceId' in device)) return device;
-    let json: unknown;
-    try {
-      json = JSON.parse((request.body as Buffer).toString('utf8'));
-    } catch {
-      return refuse(reply, 400, 'malformed_request', 'request is not JSON');
-    }
-    const parsed = updateStatusSchema.safeParse(json);
-    if (!parsed.success)
-      return refuse(
-        reply,
-        400,
-        'malformed_request',
-        parsed.error.issues
-          .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
-          .join('; '),
-      );
-    const response = await deps.updates.status(device, parsed.data);
+    const status = jsonBody(request, reply, updateStatusSchema);
+    if (!status.ok) return status.reply;
+    const response = await deps.updates.status(device, status.data);
     return reply.status(refusedStatusOutcomes.includes(response.outcome) ? 409 : 202).send(response);
   });
 
@@ -260,22 +270,8 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
     async (request, reply) => {
       const device = deviceOf(request, reply);
       if (!('deviceId' in device)) return device;
-      let json: unknown;
-      try {
-        json = JSON.parse((request.body as Buffer).toString('utf8'));
-      } catch {
-        return refuse(reply, 400, 'malformed_request', 'request is not JSON');
-      }
-      const upload = telemetryUploadSchema.safeParse(json);
-      if (!upload.success)
-        return refuse(
-          reply,
-          400,
-          'malformed_request',
-          upload.error.issues
-            .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
-            .join('; '),
-        );
+      const upload = jsonBody(request, reply, telemetryUploadSchema);
+      if (!upload.ok) return upload.reply;
       const result = await deps.telemetry.ingestUpload(device, upload.data.batches);
       if (!result.ok) return refuse(reply, 400, 'malformed_request', result.message);
       return reply.send({ acks: result.acks } satisfies TelemetryUploadResponse);
