@@ -5,10 +5,14 @@
  */
 export const ID_BATCH_SIZE = 500;
 
+/** `items` in order, in chunks of at most `size`. */
+export function chunked<T>(items: readonly T[], size = ID_BATCH_SIZE): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
 /** `ids` without duplicates, in chunks of at most `size`. */
 export function idBatches(ids: Iterable<string>, size = ID_BATCH_SIZE): string[][] {
-  const unique = [...new Set(ids)];
-  const batches: string[][] = [];
-  for (let start = 0; start < unique.length; start += size) batches.push(unique.slice(start, start + size));
-  return batches;
+  return chunked([...new Set(ids)], size);
 }

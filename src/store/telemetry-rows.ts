@@ -10,15 +10,6 @@ import type {
   StoredEvent,
 } from './telemetry-types.ts';
 
-/** Ids per statement when a list is read in chunks (well under SQLite's and pg's parameter limits). */
-export const ID_CHUNK = 500;
-
-export function chunked<T>(items: readonly T[], size = ID_CHUNK): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
 /** pg returns bigint columns as strings; SQLite as numbers. */
 const num = (value: number | string): number => (typeof value === 'number' ? value : Number(value));
 

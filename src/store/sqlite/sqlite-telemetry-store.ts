@@ -8,7 +8,6 @@ import type Database from 'better-sqlite3';
 import { latestValues, rollupDeltas, type DeviceGroups } from '../../telemetry/rollups.ts';
 import {
   addSummaries,
-  chunked,
   eventFromRow,
   latestFromRow,
   namesByDevice,
@@ -21,6 +20,7 @@ import {
   type SummaryRow,
   type WindowPointRow,
 } from '../telemetry-rows.ts';
+import { chunked } from '../id-batches.ts';
 import type {
   BatchToStore,
   DeviceSummaries,
