@@ -29,6 +29,7 @@ import { createHttpServer } from './api/http-server.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
 import { groupRoutes } from './api/routes/groups.ts';
 import { GroupService } from './groups/group-service.ts';
+import { createGroupOperations } from './groups/group-operations.ts';
 import { systemRoutes } from './api/routes/system.ts';
 import { provisioningRoutes } from './api/routes/provisioning.ts';
 import { firmwareRoutes } from './api/routes/firmware.ts';
@@ -201,6 +202,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       logger: logger.child({ component: 'alerts' }),
     });
     createAlertMetrics(metricsRegistry, alerts);
+    const groups = new GroupService({ groups: stores.groups, clock });
     const rollouts = createRolloutService(
       {
         store: stores.rollouts,
@@ -213,6 +215,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         logger: logger.child({ component: 'rollouts' }),
         alerts,
         telemetry: telemetryReader(stores.telemetry),
+        fleetQueries: (where) => groups.parse(where),
       },
       { rescanIntervalMs: config.rollouts.rescanIntervalS * 1000 },
     );
@@ -311,7 +314,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     await releaseService.reconcile();
 
     createFleetMetrics(metricsRegistry, store);
-    const groups = new GroupService({ groups: stores.groups, clock });
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
@@ -325,7 +327,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           gatewayConnected: () => gateway.connectedDevices(),
         }),
         ...deviceRoutes({ store, groups, clock }),
-        ...groupRoutes({ groups }),
+        ...groupRoutes({
+          groups,
+          operations: createGroupOperations({ devices: store, groups, audit: stores.provisioning, clock }),
+        }),
         ...provisioningRoutes({
           store: stores.provisioning,
           devices: store,

@@ -7,6 +7,8 @@ import { printTable } from './output.ts';
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { auditPageSchema, revokeResultSchema } from '../api/routes/provisioning.ts';
+import { groupOperationResultSchema, type GroupOperationResult } from '../groups/group-operations.ts';
+import { InvalidArgumentError } from 'commander';
 
 interface FilterOptions {
   server: string;
@@ -49,6 +51,60 @@ function addFilterOptions(command: Command): Command {
     .option('--state <state>', 'connection state: online or offline')
     .option('--tag <key=value>', 'tag filter, repeatable (all must match)', collect, [])
     .option('--json', 'print JSON for scripts', false);
+}
+
+interface OperationOptions {
+  server: string;
+  where?: string;
+  group?: string;
+  all: boolean;
+  yes: boolean;
+  json: boolean;
+}
+
+/** Target and confirmation options of group operations. */
+function addOperationOptions(command: Command): Command {
+  return command
+    .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
+    .option('--where <query>', 'fleet query selecting the devices (docs/fleet-query.md)')
+    .option('--all', 'every registered device', false)
+    .option('--group <name>', 'the devices of this saved group (AND with --where)')
+    .option('--yes', 'do it; without --yes only the dry run is shown', false)
+    .option('--json', 'print JSON for scripts', false);
+}
+
+/** Dry run, or (with --yes) the operation itself. */
+async function runOperation(options: OperationOptions, action: Record<string, unknown>): Promise<void> {
+  if ((options.where === undefined && options.group === undefined) === !options.all)
+    throw new InvalidArgumentError('choose the devices with --where QUERY and/or --group NAME, or --all');
+  const result = await new ApiClient(options.server).post(
+    '/api/v1/devices/operations',
+    groupOperationResultSchema,
+    {
+      ...(options.where !== undefined ? { where: options.where } : {}),
+      ...(options.group !== undefined ? { group: options.group } : {}),
+      ...(options.all ? { all: true } : {}),
+      action,
+      dryRun: !options.yes,
+    },
+  );
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(describeOperation(result));
+}
+
+function describeOperation(result: GroupOperationResult): string {
+  const lines = result.dryRun
+    ? [`dry run: ${result.matched} device(s) match; nothing changed (add --yes to apply)`]
+    : [`${result.changed} of ${result.matched} matched device(s) changed`];
+  if (result.group)
+    lines.push(`static group ${result.group.name}${result.group.created ? ' (created)' : ''}`);
+  for (const id of result.sample) lines.push(`  ${id}`);
+  if (result.matched > result.sample.length)
+    lines.push(`  … and ${result.matched - result.sample.length} more`);
+  return `${lines.join('\n')}\n`;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -119,6 +175,44 @@ export function registerDevicesCommand(program: Command): void {
         filterQuery(options),
       );
       process.stdout.write(options.json ? `${JSON.stringify({ count })}\n` : `${count}\n`);
+    });
+
+  addOperationOptions(
+    devices
+      .command('tag')
+      .description('Set or remove operator tags on every device a query selects (shows the devices first)'),
+  )
+    .option('--set <key=value>', 'tag to set, repeatable', collect, [])
+    .option('--remove <key>', 'tag to remove, repeatable', collect, [])
+    .addHelpText(
+      'after',
+      '\nExamples:\n  flotilla devices tag --where \'region = "eu-west" and model = "tracker-2"\' --set ring=beta\n' +
+        '  flotilla devices tag --group beta-fleet --remove ring --yes --json',
+    )
+    .action(async (options: OperationOptions & { set: string[]; remove: string[] }) => {
+      const set: Record<string, string> = {};
+      for (const pair of options.set) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new InvalidArgumentError(`--set ${JSON.stringify(pair)}: use key=value`);
+        set[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+      await runOperation(options, { type: 'tag', set, remove: options.remove });
+    });
+
+  addOperationOptions(
+    devices
+      .command('move')
+      .description(
+        'Move every device a query selects to a static group (created if missing); shows the devices first',
+      ),
+  )
+    .requiredOption('--to-group <name>', 'the static group')
+    .addHelpText(
+      'after',
+      '\nExample:\n  flotilla devices move --where \'serial in ("SN-1", "SN-2")\' --to-group pilot --yes',
+    )
+    .action(async (options: OperationOptions & { toGroup: string }) => {
+      await runOperation(options, { type: 'move-to-group', group: options.toGroup });
     });
 
   devices

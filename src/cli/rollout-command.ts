@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
-import { createdSchema, rolloutSchema, rolloutViewSchema } from '../api/routes/rollouts.ts';
+import { createdSchema, dryRunSchema, rolloutSchema, rolloutViewSchema } from '../api/routes/rollouts.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
 
@@ -20,6 +20,8 @@ interface CreateFlags extends CommonFlags {
   device: string[];
   region: string[];
   firmware: string[];
+  where?: string;
+  dryRun: boolean;
   mandatory: boolean;
   maxPerMinute?: string;
 }
@@ -61,6 +63,7 @@ async function specOf(flags: CreateFlags): Promise<unknown> {
     ...(flags.device.length > 0 ? { deviceIds: flags.device } : {}),
     ...(flags.region.length > 0 ? { regions: flags.region } : {}),
     ...(flags.firmware.length > 0 ? { firmwareVersions: flags.firmware } : {}),
+    ...(flags.where !== undefined ? { where: flags.where } : {}),
   };
   return {
     release: { model: flags.model, version: flags.version },
@@ -90,15 +93,42 @@ export function registerRolloutCommand(program: Command): void {
     .option('--device <id>', 'only these devices (repeat)', collect, [])
     .option('--region <region>', 'only devices in these regions (repeat)', collect, [])
     .option('--firmware <version>', 'only devices running these versions (repeat)', collect, [])
+    .option(
+      '--where <query>',
+      'only devices this fleet query matches, e.g. \'region = "eu-west" and battery > 30\' (docs/fleet-query.md)',
+    )
+    .option(
+      '--dry-run',
+      'show how many devices (and which) it would update and the stage sizes; start nothing',
+      false,
+    )
     .option('--mandatory', 'safety-critical: skip the hold times, keep the failure gates', false)
     .option('--max-per-minute <n>', 'at most this many devices started per minute')
     .option(...serverOption, defaultServerUrl(process.env))
     .option('--json', 'print the result as JSON for scripts', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  flotilla rollout create --model tracker-2 --version 2.5.0\n  flotilla rollout create --model tracker-2 --version 2.5.0 --stages 5,25,100 --hold-s 3600 --region eu-west\n  flotilla rollout create --spec rollout.json',
+      '\nExamples:\n  flotilla rollout create --model tracker-2 --version 2.5.0\n  flotilla rollout create --model tracker-2 --version 2.5.0 --stages 5,25,100 --hold-s 3600 --region eu-west\n' +
+        "  flotilla rollout create --model tracker-2 --version 2.5.0 --where 'firmware < 2.4.0 and battery > 30' --dry-run\n" +
+        '  flotilla rollout create --spec rollout.json',
     )
     .action(async (flags: CreateFlags) => {
+      if (flags.dryRun) {
+        const plan = await new ApiClient(flags.server).post(
+          '/api/v1/rollouts/dry-run',
+          dryRunSchema,
+          await specOf(flags),
+        );
+        if (flags.json) return printJson(plan);
+        process.stdout.write(
+          `dry run: ${plan.devices} of ${plan.matched} matched device(s) would be updated, stages of ${plan.stageSizes.join(' / ')}` +
+            `${plan.excluded.length > 0 ? `, ${plan.excluded.length} excluded` : ''}\n`,
+        );
+        for (const id of plan.sample) process.stdout.write(`  ${id}\n`);
+        if (plan.devices > plan.sample.length)
+          process.stdout.write(`  … and ${plan.devices - plan.sample.length} more\n`);
+        return;
+      }
       const created = await new ApiClient(flags.server).post(
         '/api/v1/rollouts',
         createdSchema,

@@ -40,6 +40,11 @@ export class GroupService {
     return group;
   }
 
+  /** Undefined when unknown. */
+  find(name: string): Promise<DeviceGroup | undefined> {
+    return this.#store.getGroup(name);
+  }
+
   /** ConflictError when other groups refer to it. */
   async delete(name: string): Promise<void> {
     const dependents = (await this.#store.listGroups())

@@ -4,6 +4,7 @@
  * paging by id, and one extra row to learn whether another page follows. Values are always
  * bound, never spliced; a list is bound as one parameter (a JSON array or a text[]).
  */
+import { compileWhere } from '../fleet-query/sql/compile.ts';
 import { checkPageLimit, decodeCursor } from './cursor.ts';
 import { isTagKey, type Bind, type ListDialect, type SqlQuery, type SqlValue } from './list-query.ts';
 import { deviceColumns } from './row-mapping.ts';
@@ -48,6 +49,10 @@ export function buildSelectionQuery(
     where.push(...(Object.keys(tags).every(isTagKey) ? dialect.tagConditions(tags, bind) : ['1 = 0']));
   if (selection.notFirmwareVersion !== undefined)
     where.push(`(firmware_version IS NULL OR firmware_version <> ${bind(selection.notFirmwareVersion)})`);
+  if (selection.where !== undefined) {
+    const { query, nowMs } = selection.where;
+    where.push(compileWhere(query, { dialect: dialect.query, bind, nowMs }));
+  }
   const changedSince = selection.changedSinceMs !== undefined;
   if (selection.changedSinceMs !== undefined)
     where.push(dialect.changedSince(selection.changedSinceMs, bind));

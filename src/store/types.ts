@@ -59,6 +59,14 @@ export interface DeviceSelection {
   notFirmwareVersion?: string;
   /** Only devices created, or whose selectable attributes changed, at or after this time (ms since epoch). */
   changedSinceMs?: number;
+  /** A parsed fleet query (a rollout's `selector.where`); its durations count back from `nowMs`. */
+  where?: { query: FleetQuery; nowMs: number };
+}
+
+/** Operator tags to set (key → value) and to remove (keys); a key is in at most one of them. */
+export interface OperatorTagChange {
+  set: Readonly<Record<string, string>>;
+  remove: readonly string[];
 }
 
 export interface PageRequest {
@@ -103,6 +111,12 @@ export interface DeviceStore {
   recordSeen(updates: PresenceUpdate[]): Promise<void>;
   /** Applies a state report; returns false when it was stale (seq not above the stored one). NotFoundError if unknown. */
   applyReportedState(deviceId: string, state: ReportedState, atMs: number): Promise<boolean>;
+  /**
+   * Sets and removes operator tags on these devices (group operations). A device's `tags` are its
+   * reported tags overlaid with its operator tags, so removing an operator tag uncovers a reported
+   * value of the same key. Unknown ids are skipped. Returns how many devices changed.
+   */
+  updateOperatorTags(deviceIds: readonly string[], change: OperatorTagChange, atMs: number): Promise<number>;
   /** At start-up: nobody is connected to a broker that just started. Returns how many changed. */
   markAllOffline(atMs: number): Promise<number>;
   /** Firmware versions devices of `hardwareModel` report, with how many devices run each. */

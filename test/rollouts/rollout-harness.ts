@@ -11,6 +11,7 @@ import {
 } from '../../src/ota/deployments/deployment-service.ts';
 import type { TelemetryReader } from '../../src/ota/rollouts/health-observations.ts';
 import { createRolloutService, type RolloutService } from '../../src/ota/rollouts/rollout-service.ts';
+import { GroupService } from '../../src/groups/group-service.ts';
 import { openStores, type Stores } from '../../src/store/open-store.ts';
 import type { NewDevice } from '../../src/store/types.ts';
 import { newRelease } from '../store/release-store.contract.ts';
@@ -67,6 +68,7 @@ export async function rolloutHarness(
         clock,
         logger,
         ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+        fleetQueries: (where) => new GroupService({ groups: stores.groups, clock }).parse(where),
       },
       options,
     );

@@ -103,6 +103,52 @@ export function presenceContract(store: () => DeviceStore): void {
     });
   });
 
+  describe('updateOperatorTags', () => {
+    it('overlays operator tags on reported ones; a report replaces only its own', async () => {
+      await store().createDevice({ id: 'd1', serial: 'SN1', tags: { site: 'berlin', ring: 'stable' } }, t0);
+      await store().createDevice({ id: 'd2', serial: 'SN2' }, t0);
+      const set = { set: { ring: 'beta', group: 'pilot' }, remove: [] };
+      assert.equal(await store().updateOperatorTags(['d1', 'd2', 'nope'], set, t0 + 5), 2);
+      assert.equal(await store().updateOperatorTags(['d1', 'd2'], set, t0 + 6), 0, 'nothing new: no change');
+      assert.deepEqual((await store().getDevice('d1'))?.tags, {
+        site: 'berlin',
+        ring: 'beta',
+        group: 'pilot',
+      });
+      assert.deepEqual((await store().getDevice('d2'))?.tags, { ring: 'beta', group: 'pilot' });
+      // The device reports a new set: its own keys are replaced, the operator's stay on top.
+      await store().applyReportedState('d1', report(1, { tags: { site: 'paris', ring: 'alpha' } }), t0 + 7);
+      assert.deepEqual((await store().getDevice('d1'))?.tags, {
+        site: 'paris',
+        ring: 'beta',
+        group: 'pilot',
+      });
+      // Removing an operator tag uncovers the reported value of that key.
+      assert.equal(await store().updateOperatorTags(['d1'], { set: {}, remove: ['ring', 'x'] }, t0 + 8), 1);
+      assert.deepEqual((await store().getDevice('d1'))?.tags, {
+        site: 'paris',
+        ring: 'alpha',
+        group: 'pilot',
+      });
+      assert.equal(await store().updateOperatorTags(['d1'], { set: {}, remove: ['ring'] }, t0 + 9), 0);
+      assert.equal(await store().updateOperatorTags([], set, t0 + 9), 0);
+    });
+
+    it('moves attributes_changed_at only when the visible tags change', async () => {
+      await store().createDevice({ id: 'd1', serial: 'SN1', tags: { ring: 'beta' } }, t0);
+      await store().createDevice({ id: 'd2', serial: 'SN2' }, t0);
+      // d1 already shows ring=beta (reported), so only d2's visible tags change.
+      await store().updateOperatorTags(['d1', 'd2'], { set: { ring: 'beta' }, remove: [] }, t0 + 50);
+      const changed = await store().listDevicesMatching({ changedSinceMs: t0 + 1 }, { limit: 10 });
+      assert.deepEqual(
+        changed.items.map((d) => d.id),
+        ['d2'],
+      );
+      const tagged = await store().listDevicesMatching({ tags: { ring: 'beta' } }, { limit: 10 });
+      assert.equal(tagged.items.length, 2);
+    });
+  });
+
   describe('applyReportedState', () => {
     it('throws NotFoundError for an unknown device', async () => {
       await assert.rejects(store().applyReportedState('nope', report(1), t0), NotFoundError);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { matchesSelector, type DeviceSelector } from '../../src/ota/rollouts/device-selector.ts';
 import type { Device } from '../../src/contracts/device.ts';
+import { parseFleetQuery } from '../../src/fleet-query/index.ts';
 import type { DeviceSelection, DeviceStore, NewDevice } from '../../src/store/types.ts';
 import { t0 } from './device-store-presence.contract.ts';
 
@@ -150,6 +151,25 @@ export function selectionContract(store: () => DeviceStore): void {
       assert.deepEqual(ids(await allMatching(store(), { changedSinceMs: t0 + 30, tags: { ring: 'beta' } })), [
         'old',
       ]);
+    });
+
+    it("narrows a selection by a fleet query (a rollout selector's where)", async () => {
+      await store().createDevice(
+        { id: 'a', serial: 'A', hardwareModel: 'm1', region: 'eu', tags: { ring: 'beta' } },
+        t0,
+      );
+      await store().createDevice(
+        { id: 'b', serial: 'B', hardwareModel: 'm1', region: 'us', tags: { ring: 'beta' } },
+        t0,
+      );
+      await store().createDevice({ id: 'c', serial: 'C', hardwareModel: 'm1', region: 'eu' }, t0);
+      const where = { query: parseFleetQuery('region = "eu" or tag.ring = "beta"'), nowMs: t0 };
+      assert.deepEqual(ids(await allMatching(store(), { hardwareModel: 'm1', where })), ['a', 'b', 'c']);
+      assert.deepEqual(ids(await allMatching(store(), { regions: ['us'], where })), ['b']);
+      const young = { query: parseFleetQuery('age < 1h and region != "us"'), nowMs: t0 + 30 * 60_000 };
+      assert.deepEqual(ids(await allMatching(store(), { where: young })), ['a', 'c']);
+      const older = { query: young.query, nowMs: t0 + 2 * 3600_000 };
+      assert.deepEqual(ids(await allMatching(store(), { where: older })), []);
     });
   });
 }

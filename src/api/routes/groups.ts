@@ -1,6 +1,11 @@
 /** Dynamic device groups: saved fleet queries, usable as `group = "name"` or `?group=name`. */
 import { z } from 'zod';
 import { deviceGroupSchema, groupNameSchema, newGroupSchema } from '../../contracts/device-group.ts';
+import {
+  groupOperationResultSchema,
+  groupOperationSchema,
+  type GroupOperations,
+} from '../../groups/group-operations.ts';
 import type { GroupService } from '../../groups/group-service.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
@@ -8,9 +13,24 @@ const nameParams = z.strictObject({ name: groupNameSchema });
 
 export const groupListSchema = z.object({ items: z.array(deviceGroupSchema) });
 
-export function groupRoutes(deps: { groups: GroupService }): ApiRoute[] {
-  const { groups } = deps;
+/** Until access control exists (a later issue) the API acts as one operator: `api`. */
+const ACTOR = 'api';
+
+export function groupRoutes(deps: { groups: GroupService; operations: GroupOperations }): ApiRoute[] {
+  const { groups, operations } = deps;
   return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/devices/operations',
+      operationId: 'runGroupOperation',
+      summary:
+        'Act on the devices a fleet query or group selects: set/remove tags or move them to a static group; dryRun counts and lists them first',
+      tag: 'groups',
+      body: groupOperationSchema,
+      response: groupOperationResultSchema,
+      errors: [400, 409],
+      handler: ({ body }) => operations.run(body, ACTOR),
+    }),
     defineRoute({
       method: 'POST',
       path: '/api/v1/groups',

@@ -61,6 +61,14 @@ export const createdSchema = z.object({
   excluded: z.array(z.object({ deviceId: z.string(), reason: z.string() })),
 });
 
+export const dryRunSchema = z.object({
+  matched: z.number().int(),
+  devices: z.number().int(),
+  stageSizes: z.array(z.number().int()),
+  sample: z.array(z.string()),
+  excluded: z.array(z.object({ deviceId: z.string(), reason: z.string() })),
+});
+
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).prefault({});
 
@@ -83,6 +91,18 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       status: 201,
       errors: [400, 409],
       handler: ({ body }) => service.create(body, ACTOR),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/rollouts/dry-run',
+      operationId: 'dryRunRollout',
+      summary:
+        'How many devices (and which) a rollout spec would update, and its stage sizes; nothing is stored',
+      tag: 'rollouts',
+      body: z.unknown().describe('A rollout spec (docs/rollouts.md), as for createRollout'),
+      response: dryRunSchema,
+      errors: [400],
+      handler: ({ body }) => service.dryRun(body),
     }),
     defineRoute({
       method: 'GET',

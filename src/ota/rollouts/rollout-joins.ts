@@ -10,9 +10,12 @@
 import type { Device } from '../../contracts/device.ts';
 import type { ReleaseStore } from '../../store/release-types.ts';
 import type { RolloutMember, RolloutRecord, RolloutStore } from '../../store/rollout-types.ts';
-import type { DeviceStore } from '../../store/types.ts';
+import type { Logger } from 'pino';
+import { ValidationError } from '../../infra/errors.ts';
+import type { DeviceSelection, DeviceStore } from '../../store/types.ts';
 import { planDevices } from '../deployments/deployment-plan.ts';
 import { stageForLateDevice } from './cohorts.ts';
+import { rolloutSelection, type FleetQueryResolver } from './rollout-selection.ts';
 import { devicesJoinedEvent, type TimelineEvent } from './timeline.ts';
 
 /**
@@ -27,6 +30,9 @@ export interface RolloutJoinDeps {
   store: Pick<RolloutStore, 'addMembers' | 'activeRolloutsOf'>;
   devices: Pick<DeviceStore, 'listDevicesMatching'>;
   releases: Pick<ReleaseStore, 'getRelease'>;
+  /** Parses `selector.where`; absent on a server without fleet queries (such rollouts select nothing new). */
+  fleetQueries?: FleetQueryResolver;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -44,7 +50,7 @@ export async function joinLateDevices(
   const { nowMs } = options;
   const rescan = nowMs - rollout.rescannedAtMs >= options.rescanIntervalMs;
   const sinceMs = rescan ? undefined : rollout.selectedThroughMs - JOIN_OVERLAP_MS;
-  const joining = await candidates(deps, rollout, new Set(members.map((m) => m.deviceId)), sinceMs);
+  const joining = await candidates(deps, rollout, new Set(members.map((m) => m.deviceId)), sinceMs, nowMs);
   const busy = await deps.store.activeRolloutsOf(joining);
   const devices = joining
     .filter((deviceId) => !busy.has(deviceId))
@@ -76,12 +82,22 @@ async function candidates(
   rollout: RolloutRecord,
   memberIds: ReadonlySet<string>,
   sinceMs: number | undefined,
+  nowMs: number,
 ): Promise<string[]> {
   const { model, version } = rollout.spec.release;
   const release = await deps.releases.getRelease(model, version);
   if (release === undefined) return [];
+  let selected: DeviceSelection;
+  try {
+    selected = await rolloutSelection(rollout.spec.selector, deps.fleetQueries, nowMs);
+  } catch (error) {
+    // A saved group the query names was deleted or broken since: nobody joins until it is fixed.
+    if (!(error instanceof ValidationError)) throw error;
+    deps.logger?.warn({ rolloutId: rollout.id, err: error }, 'rollout selector query no longer works');
+    return [];
+  }
   const selection = {
-    ...rollout.spec.selector,
+    ...selected,
     hardwareModel: model,
     notFirmwareVersion: version,
     ...(sinceMs === undefined ? {} : { changedSinceMs: sinceMs }),

@@ -11,7 +11,6 @@ import type { RolloutMember, RolloutRecord } from '../../store/rollout-types.ts'
 import type { ExecutionState } from '../../store/update-types.ts';
 import { planDevices, type DevicePlan } from '../deployments/deployment-plan.ts';
 import { planCohorts } from './cohorts.ts';
-import type { DeviceSelector } from './device-selector.ts';
 import { applyOperatorAction, type OperatorRequest } from './operator-actions.ts';
 import {
   auditEvent,
@@ -21,7 +20,8 @@ import {
   type RolloutOrchestratorDeps,
 } from './rollout-orchestrator.ts';
 import { memberExecutions, stageView, type StageView } from './rollout-progress.ts';
-import { parseRolloutSpec } from './rollout-spec.ts';
+import { rolloutSelection } from './rollout-selection.ts';
+import { parseRolloutSpec, type RolloutSelector } from './rollout-spec.ts';
 import { initialRolloutState } from './rollout-state.ts';
 import { createdEvent, type TimelineEvent } from './timeline.ts';
 
@@ -41,6 +41,19 @@ export interface CreatedRollout {
   /** Devices the selector matched that the rollout leaves out, and why. */
   excluded: DevicePlan['skipped'];
 }
+
+export interface RolloutDryRun {
+  /** Devices of the release's model the selector matches. */
+  matched: number;
+  /** Devices the rollout would update. */
+  devices: number;
+  stageSizes: number[];
+  /** The first devices it would update (by id), at most DRY_RUN_SAMPLE. */
+  sample: string[];
+  excluded: DevicePlan['skipped'];
+}
+
+export const DRY_RUN_SAMPLE = 20;
 
 export interface RolloutView {
   rollout: RolloutRecord;
@@ -73,10 +86,11 @@ export function createRolloutService(deps: RolloutServiceDeps, options: RolloutS
    * `planDevices` as they come: only ids are kept, so a million devices fit in memory.
    */
   async function planTargets(
-    selector: DeviceSelector,
+    selector: RolloutSelector,
     release: Release,
   ): Promise<{ matched: number; offer: string[]; skipped: DevicePlan['skipped'] }> {
-    const selection = { ...selector, hardwareModel: release.hardwareModel };
+    const selected = await rolloutSelection(selector, deps.fleetQueries, clock.now());
+    const selection = { ...selected, hardwareModel: release.hardwareModel };
     const result = { matched: 0, offer: [] as string[], skipped: [] as DevicePlan['skipped'] };
     let cursor: string | undefined;
     do {
@@ -91,6 +105,23 @@ export function createRolloutService(deps: RolloutServiceDeps, options: RolloutS
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     return result;
+  }
+
+  /** The checked spec and its targets. ValidationError: bad spec, unknown release, no device to update. */
+  async function prepare(specInput: unknown) {
+    const spec = parseRolloutSpec(specInput);
+    const { model, version } = spec.release;
+    const release = await deps.releases.getRelease(model, version);
+    if (!release) throw new ValidationError(`release ${model}@${version} not found`, { model, version });
+    // The release's model restricts the selector, as for deployments.
+    const plan = await planTargets(spec.selector, release);
+    if (plan.matched === 0)
+      throw new ValidationError(`the selector matches no ${model} device`, { selector: spec.selector });
+    if (plan.offer.length === 0)
+      throw new ValidationError(`none of the ${plan.matched} matched devices can take ${release.id}`, {
+        excluded: plan.skipped,
+      });
+    return { spec, plan };
   }
 
   async function get(id: string): Promise<RolloutRecord> {
@@ -140,18 +171,7 @@ export function createRolloutService(deps: RolloutServiceDeps, options: RolloutS
      * device is in another active rollout.
      */
     async create(specInput: unknown, actor: string): Promise<CreatedRollout> {
-      const spec = parseRolloutSpec(specInput);
-      const { model, version } = spec.release;
-      const release = await deps.releases.getRelease(model, version);
-      if (!release) throw new ValidationError(`release ${model}@${version} not found`, { model, version });
-      // The release's model restricts the selector, as for deployments.
-      const plan = await planTargets(spec.selector, release);
-      if (plan.matched === 0)
-        throw new ValidationError(`the selector matches no ${model} device`, { selector: spec.selector });
-      if (plan.offer.length === 0)
-        throw new ValidationError(`none of the ${plan.matched} matched devices can take ${release.id}`, {
-          excluded: plan.skipped,
-        });
+      const { spec, plan } = await prepare(specInput);
       const nowMs = clock.now();
       const id = newRolloutId(nowMs);
       const cohorts = planCohorts(id, plan.offer, spec.stages);
@@ -170,6 +190,24 @@ export function createRolloutService(deps: RolloutServiceDeps, options: RolloutS
       await auditEvent(deps.audit, id, event, AUDIT_SOURCE);
       logger.info({ rolloutId: id, devices: plan.offer.length }, 'rollout created');
       return { rollout, stageSizes: cohorts.stages.map((ids) => ids.length), excluded: plan.skipped };
+    },
+
+    /**
+     * A dry run of `create`: which devices the rollout would take and how its stages would split,
+     * with nothing stored. The same ValidationErrors as create.
+     */
+    async dryRun(specInput: unknown): Promise<RolloutDryRun> {
+      const { spec, plan } = await prepare(specInput);
+      // Percent stages place devices by a hash of rollout id and device id: the created rollout's
+      // split differs from this stand-in's by hash noise (a few % of a stage), counts not at all.
+      const cohorts = planCohorts('dry-run', plan.offer, spec.stages);
+      return {
+        matched: plan.matched,
+        devices: plan.offer.length,
+        stageSizes: cohorts.stages.map((ids) => ids.length),
+        sample: plan.offer.slice(0, DRY_RUN_SAMPLE),
+        excluded: plan.skipped,
+      };
     },
 
     pause: (id: string, actor: string, note?: string) =>

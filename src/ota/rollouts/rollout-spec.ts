@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import { ValidationError } from '../../infra/errors.ts';
+import { queryLimits } from '../../fleet-query/index.ts';
 import { deviceSelectorSchema } from './device-selector.ts';
 import { healthRegressionSchema } from './health-regression.ts';
 
@@ -77,10 +78,20 @@ export const rolloutWindowSchema = maintenanceWindowSchema.extend({
 });
 export type RolloutWindow = z.infer<typeof rolloutWindowSchema>;
 
+/**
+ * The rollout's devices: the structured fields and, optionally, a fleet query (docs/fleet-query.md)
+ * such as `region in ("eu-west", "eu-north") and battery > 30`, all AND-combined. The query is
+ * checked when the rollout is created (400 with the position) and re-evaluated at every re-selection.
+ */
+export const rolloutSelectorSchema = deviceSelectorSchema.extend({
+  where: z.string().min(1).max(queryLimits.maxBytes).optional(),
+});
+export type RolloutSelector = z.infer<typeof rolloutSelectorSchema>;
+
 export const rolloutSpecSchema = z
   .strictObject({
     release: releaseRefSchema,
-    selector: deviceSelectorSchema.prefault({}),
+    selector: rolloutSelectorSchema.prefault({}),
     stages: z
       .array(stageSchema)
       .min(1, 'at least one stage is required')

@@ -393,6 +393,18 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'operator_tags',
+    sql: `
+      -- tags = reported_tags || operator_tags: what the device reports and what operators set
+      -- (group operations); an operator's key wins, a report replaces only its own.
+      ALTER TABLE devices
+        ADD COLUMN reported_tags jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(reported_tags) = 'object'),
+        ADD COLUMN operator_tags jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(operator_tags) = 'object');
+      UPDATE devices SET reported_tags = tags;
+    `,
+  },
 ];
 
 const createLedger = `

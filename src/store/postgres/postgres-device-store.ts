@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
+import { idBatches } from '../id-batches.ts';
 import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
 import { postgresQueryDialect } from '../../fleet-query/sql/postgres-dialect.ts';
 import { buildCountQuery, buildListQuery, type ListDialect } from '../list-query.ts';
@@ -15,6 +16,7 @@ import type {
   DeviceSelection,
   DeviceStore,
   NewDevice,
+  OperatorTagChange,
   Page,
   PageRequest,
   PresenceUpdate,
@@ -140,6 +142,24 @@ export class PostgresDeviceStore implements DeviceStore {
     );
     if (!outcome.known) throw new NotFoundError(`device ${deviceId} not found`, { deviceId });
     return outcome.applied;
+  }
+
+  async updateOperatorTags(
+    deviceIds: readonly string[],
+    change: OperatorTagChange,
+    atMs: number,
+  ): Promise<number> {
+    let changed = 0;
+    for (const ids of idBatches(deviceIds)) {
+      const result = await this.#query(sql.updateOperatorTags, [
+        ids,
+        JSON.stringify(change.set),
+        [...change.remove],
+        new Date(atMs),
+      ]);
+      changed += result.rowCount ?? 0;
+    }
+    return changed;
   }
 
   async markAllOffline(atMs: number): Promise<number> {

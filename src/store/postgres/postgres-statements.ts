@@ -16,9 +16,9 @@ const decoders: RowDecoders<Date, Record<string, string>> = {
 export const toPgDevice = (row: PgDeviceRow): Device => deviceFromRow(row, decoders);
 
 export const insertDevice = `
-  INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region, owner,
-    created_at, attributes_changed_at)
-  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $9)
+  INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, reported_tags,
+    region, owner, created_at, attributes_changed_at)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $6::jsonb, $7, $8, $9, $9)
   RETURNING ${deviceColumns}`;
 
 export const selectDevice = `SELECT ${deviceColumns} FROM devices WHERE id = $1`;
@@ -56,13 +56,15 @@ export const updateSeen = `
 export const updateReported = `
   WITH updated AS (
     UPDATE devices SET firmware_version = $3, hardware_model = $4, hardware_revision = $5,
-      region = coalesce($6, region), tags = coalesce($7::jsonb, tags), reported_seq = $2,
+      region = coalesce($6, region), tags = coalesce($7::jsonb || operator_tags, tags),
+      reported_tags = coalesce($7::jsonb, reported_tags), reported_seq = $2,
       last_seen_at = GREATEST(last_seen_at, $8),
       -- Moves only when something a rollout selector reads changes (SET sees the old row).
       attributes_changed_at = CASE WHEN firmware_version IS DISTINCT FROM $3
         OR hardware_model IS DISTINCT FROM $4 OR hardware_revision IS DISTINCT FROM $5
         OR ($6::text IS NOT NULL AND region IS DISTINCT FROM $6)
-        OR ($7::jsonb IS NOT NULL AND tags IS DISTINCT FROM $7::jsonb) THEN $8 ELSE attributes_changed_at END
+        OR ($7::jsonb IS NOT NULL AND tags IS DISTINCT FROM $7::jsonb || operator_tags)
+        THEN $8 ELSE attributes_changed_at END
     WHERE id = $1 AND (reported_seq IS NULL OR reported_seq < $2)
     RETURNING id
   )
@@ -71,3 +73,11 @@ export const updateReported = `
 /** $1 at */
 export const updateAllOffline = `
   UPDATE devices SET connection_state = 'offline', connection_changed_at = $1 WHERE connection_state = 'online'`;
+
+/** $1 ids, $2 tags to set (jsonb), $3 keys to remove, $4 at. */
+export const updateOperatorTags = `
+  UPDATE devices SET operator_tags = (operator_tags || $2::jsonb) - $3::text[],
+    tags = reported_tags || ((operator_tags || $2::jsonb) - $3::text[]),
+    attributes_changed_at = CASE WHEN tags IS DISTINCT FROM reported_tags || ((operator_tags || $2::jsonb) - $3::text[])
+      THEN $4 ELSE attributes_changed_at END
+  WHERE id = ANY($1::text[]) AND operator_tags IS DISTINCT FROM (operator_tags || $2::jsonb) - $3::text[]`;

@@ -365,6 +365,19 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 12,
+    name: 'operator_tags',
+    sql: `
+      -- tags = reported_tags overlaid with operator_tags: what the device reports and what
+      -- operators set (group operations); an operator's key wins, a report replaces only its own.
+      ALTER TABLE devices ADD COLUMN reported_tags TEXT NOT NULL DEFAULT '{}'
+        CHECK (json_valid(reported_tags) AND json_type(reported_tags) = 'object');
+      ALTER TABLE devices ADD COLUMN operator_tags TEXT NOT NULL DEFAULT '{}'
+        CHECK (json_valid(operator_tags) AND json_type(operator_tags) = 'object');
+      UPDATE devices SET reported_tags = tags;
+    `,
+  },
 ];
 
 const createLedger = `

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
+import { idBatches } from '../id-batches.ts';
 import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
 import { versionKeyOf } from '../../fleet-query/semver.ts';
 import { sqliteQueryDialect, sqliteVersionKeyFunction } from '../../fleet-query/sql/sqlite-dialect.ts';
@@ -15,6 +16,7 @@ import type {
   DeviceSelection,
   DeviceStore,
   NewDevice,
+  OperatorTagChange,
   Page,
   PageRequest,
   PresenceUpdate,
@@ -173,6 +175,19 @@ export class SqliteDeviceStore implements DeviceStore {
     return this.#run(() => this.#report(params));
   }
 
+  updateOperatorTags(deviceIds: readonly string[], change: OperatorTagChange, atMs: number): Promise<number> {
+    const patch = JSON.stringify(mergePatch(change));
+    return this.#run(() =>
+      this.#db.transaction(() =>
+        idBatches(deviceIds).reduce(
+          (changed, ids) =>
+            changed + this.#sql.operatorTags.run({ ids: JSON.stringify(ids), patch, at: atMs }).changes,
+          0,
+        ),
+      )(),
+    );
+  }
+
   markAllOffline(atMs: number): Promise<number> {
     return this.#run(() => this.#sql.allOffline.run({ at: atMs }).changes);
   }
@@ -205,3 +220,10 @@ export class SqliteDeviceStore implements DeviceStore {
 /** Served by devices_hardware_model_idx; few distinct versions per model. */
 const INSTALLED_VERSIONS_SQL = `SELECT firmware_version AS version, count(*) AS devices FROM devices
   WHERE hardware_model = ? AND firmware_version IS NOT NULL GROUP BY firmware_version`;
+
+/** The change as a JSON merge patch (RFC 7396, SQLite's json_patch): null removes a key. */
+function mergePatch(change: OperatorTagChange): Record<string, string | null> {
+  const patch: Record<string, string | null> = { ...change.set };
+  for (const key of change.remove) patch[key] = null;
+  return patch;
+}

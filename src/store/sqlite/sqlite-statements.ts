@@ -51,16 +51,17 @@ const laterSeen = 'max(coalesce(last_seen_at, @at), @at)';
  */
 const attributesChanged = `CASE WHEN firmware_version IS NOT @firmwareVersion
   OR hardware_model IS NOT @hardwareModel OR hardware_revision IS NOT @hardwareRevision
-  OR (@region IS NOT NULL AND region IS NOT @region) OR (@tags IS NOT NULL AND tags IS NOT @tags)
+  OR (@region IS NOT NULL AND region IS NOT @region)
+  OR (@tags IS NOT NULL AND tags IS NOT json_patch(@tags, operator_tags))
   THEN @at ELSE attributes_changed_at END`;
 
 export function prepareStatements(db: Database.Database) {
   return {
     insert: db.prepare<InsertParams, SqliteDeviceRow>(
-      `INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region,
-         owner, created_at, attributes_changed_at)
-       VALUES (@id, @serial, @hardwareModel, @hardwareRevision, @firmwareVersion, @tags, @region, @owner,
-         @createdAt, @createdAt)
+      `INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags,
+         reported_tags, region, owner, created_at, attributes_changed_at)
+       VALUES (@id, @serial, @hardwareModel, @hardwareRevision, @firmwareVersion, @tags, @tags, @region,
+         @owner, @createdAt, @createdAt)
        RETURNING ${deviceColumns}`,
     ),
     byId: db.prepare<[string], SqliteDeviceRow>(`SELECT ${deviceColumns} FROM devices WHERE id = ?`),
@@ -88,9 +89,19 @@ export function prepareStatements(db: Database.Database) {
     report: db.prepare<ReportParams>(
       `UPDATE devices SET firmware_version = @firmwareVersion, hardware_model = @hardwareModel,
          hardware_revision = @hardwareRevision, region = coalesce(@region, region),
-         tags = coalesce(@tags, tags), reported_seq = @seq, last_seen_at = ${laterSeen},
+         tags = coalesce(json_patch(@tags, operator_tags), tags),
+         reported_tags = coalesce(@tags, reported_tags), reported_seq = @seq, last_seen_at = ${laterSeen},
          attributes_changed_at = ${attributesChanged}
        WHERE id = @id AND (reported_seq IS NULL OR reported_seq < @seq)`,
+    ),
+    // @patch: a JSON merge patch (null removes a key); @ids: a JSON array of ids.
+    operatorTags: db.prepare<{ ids: string; patch: string; at: number }>(
+      `UPDATE devices SET operator_tags = json_patch(operator_tags, @patch),
+         tags = json_patch(reported_tags, json_patch(operator_tags, @patch)),
+         attributes_changed_at = CASE WHEN tags IS NOT json_patch(reported_tags, json_patch(operator_tags, @patch))
+           THEN @at ELSE attributes_changed_at END
+       WHERE id IN (SELECT value FROM json_each(@ids))
+         AND operator_tags IS NOT json_patch(operator_tags, @patch)`,
     ),
     allOffline: db.prepare<{ at: number }>(
       `UPDATE devices SET connection_state = 'offline', connection_changed_at = @at
