@@ -20,6 +20,8 @@ import { measureDeltas } from './delta.ts';
 import { DOWNLOAD_SECTION_HEADING, measureDownloads, renderDownloadSection } from './downloads.ts';
 import { measureRollouts } from './rollouts.ts';
 import { ROLLOUT_SECTION_HEADING, renderRolloutSection } from './rollouts-report.ts';
+import { measureFleetQueries } from './fleet.ts';
+import { FLEET_SECTION_HEADING, renderFleetSection } from './fleet-report.ts';
 
 const SEED = 1;
 
@@ -32,6 +34,12 @@ const { values } = parseArgs({
     'download-clients': { type: 'string', default: '1,8,32' },
     'rollout-devices': { type: 'string', default: '100000,1000000' },
     'status-devices': { type: 'string', default: '20000' },
+    'fleet-devices': { type: 'string', default: '100000,1000000' },
+    'fleet-runs': { type: 'string', default: '5' },
+    'postgres-url': {
+      type: 'string',
+      default: process.env.FLOTILLA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    },
     json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
@@ -42,7 +50,8 @@ if (values.help) {
   process.stdout.write(
     'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300]\n' +
       '         [--download-mib 64] [--download-clients 1,8,32] [--rollout-devices 100000,1000000]\n' +
-      '         [--status-devices 20000] [--only downloads|rollouts [--json FILE]] [--out docs/benchmarks.md]\n',
+      '         [--status-devices 20000] [--fleet-devices 100000,1000000] [--fleet-runs 5] [--postgres-url URL]\n' +
+      '         [--only downloads|rollouts|fleet [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -59,6 +68,7 @@ const downloadOptions = {
 };
 const downloadsDir = resolve('.data/bench-downloads');
 const rolloutsDir = resolve('.data/bench-rollouts');
+const fleetDir = resolve('.data/bench-fleet');
 const rolloutOptions = {
   planDevices: wholeNumbers('rollout-devices', values['rollout-devices']),
   statusDevices: wholeNumbers('status-devices', values['status-devices'])[0] ?? 20_000,
@@ -85,7 +95,21 @@ const sections: Record<
     const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
     return { heading: ROLLOUT_SECTION_HEADING, markdown: renderRolloutSection(rollouts), results: rollouts };
   },
+  fleet: async () => {
+    const fleet = await measureFleet();
+    return { heading: FLEET_SECTION_HEADING, markdown: renderFleetSection(fleet), results: fleet };
+  },
 };
+
+function measureFleet() {
+  return mkdir(fleetDir, { recursive: true }).then(() =>
+    measureFleetQueries(fleetDir, {
+      sizes: wholeNumbers('fleet-devices', values['fleet-devices']),
+      runs: wholeNumbers('fleet-runs', values['fleet-runs'])[0] ?? 5,
+      postgresUrl: values['postgres-url'],
+    }),
+  );
+}
 
 if (values.only !== undefined) {
   const measure = sections[values.only];
@@ -176,6 +200,8 @@ const downloads = await measureDownloads(downloadsDir, downloadOptions);
 await mkdir(rolloutsDir, { recursive: true });
 const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
 
+const fleet = await measureFleet();
+
 const report = renderReport({
   machine: machineInfo(),
   results,
@@ -187,5 +213,6 @@ const report = renderReport({
   rollouts,
   date: new Date(),
 });
-await writeFile(values.out, report);
-process.stdout.write(report);
+const withFleet = replaceSection(report, FLEET_SECTION_HEADING, renderFleetSection(fleet));
+await writeFile(values.out, withFleet);
+process.stdout.write(withFleet);
