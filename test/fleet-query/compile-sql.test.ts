@@ -63,8 +63,7 @@ describe('fleet query compiler', () => {
     const version = compile('firmware < 2.10.0', postgresQueryDialect, (n) => `$${n}`);
     assert.equal(
       version.sql,
-      '((flotilla_version_key(devices.firmware_version) COLLATE "C") IS NOT NULL AND ' +
-        '(flotilla_version_key(devices.firmware_version) COLLATE "C") < ($1::text COLLATE "C"))',
+      '(devices.firmware_key IS NOT NULL AND devices.firmware_key < ($1::text COLLATE "C"))',
     );
     assert.deepEqual(version.params, ['0120210010~']);
     const elapsed = compile('offline_for > 24h', sqliteQueryDialect, () => '?', 100_000_000);

@@ -403,6 +403,15 @@ export const postgresMigrations: readonly Migration[] = [
         ADD COLUMN reported_tags jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(reported_tags) = 'object'),
         ADD COLUMN operator_tags jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(operator_tags) = 'object');
       UPDATE devices SET reported_tags = tags;
+      -- The firmware version's sort key, stored: fleet queries compare it without calling the
+      -- (regex-heavy) function per row when another index narrowed the rows first.
+      ALTER TABLE devices ADD COLUMN firmware_key text COLLATE "C"
+        GENERATED ALWAYS AS (flotilla_version_key(firmware_version)) STORED;
+      CREATE INDEX devices_firmware_key_column_idx ON devices (firmware_key, id);
+      DROP INDEX devices_firmware_key_idx;
+      -- offline_for: only offline devices, by the time they count as offline from.
+      CREATE INDEX devices_offline_since_idx ON devices ((coalesce(last_seen_at, connection_changed_at, created_at)))
+        WHERE connection_state = 'offline';
     `,
   },
 ];

@@ -376,6 +376,9 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN operator_tags TEXT NOT NULL DEFAULT '{}'
         CHECK (json_valid(operator_tags) AND json_type(operator_tags) = 'object');
       UPDATE devices SET reported_tags = tags;
+      -- offline_for: only offline devices, by the time they count as offline from.
+      CREATE INDEX devices_offline_since_idx ON devices (coalesce(last_seen_at, connection_changed_at, created_at))
+        WHERE connection_state = 'offline';
     `,
   },
 ];
