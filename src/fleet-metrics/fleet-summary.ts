@@ -45,6 +45,9 @@ const pct = (part: number, whole: number): number | null => (whole > 0 ? (100 * 
 const bucketList = z.array(z.object({ bucket: z.string(), devices: z.number().int() }));
 
 export const fleetMetricsSummarySchema = z.object({
+  /** Devices in scope and online: the original summary's fields, kept at the top for its readers. */
+  total: z.number().int(),
+  online: z.number().int(),
   atMs: z.number(),
   scope: z.object({ group: z.string().nullable(), where: z.string().nullable() }),
   devices: z.object({
@@ -100,6 +103,8 @@ export async function computeFleetSummary(
   ]);
   const listed = versions.reduce((sum, row) => sum + row.devices, 0);
   return {
+    total: counts.total,
+    online: counts.online,
     atMs: scope.nowMs,
     scope: { group: labels.group ?? null, where: labels.where ?? null },
     devices: {
