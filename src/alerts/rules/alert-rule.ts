@@ -50,10 +50,11 @@ const levelSchema = z.strictObject({
 });
 export type RuleLevel = z.infer<typeof levelSchema>;
 
-const ruleObject = z.strictObject({
+/** The fields; `ruleObject` adds the defaults (a PATCH must not fill them in). */
+const ruleFields = {
   name: ruleNameSchema,
-  description: z.string().max(500).default(''),
-  enabled: z.boolean().default(true),
+  description: z.string().max(500),
+  enabled: z.boolean(),
   target: z.enum(ruleTargets),
   /** device: battery, signal, temperature, error_rate, offline_for, telemetry.<name>; fleet/group: online_pct, firmware_current_pct, error_rate. */
   metric: z.string().min(1).max(80).optional(),
@@ -65,13 +66,21 @@ const ruleObject = z.strictObject({
   /** With `query`: the alert's severity. */
   severity: z.enum(alertSeverities).optional(),
   /** How long the condition must hold continuously before the alert opens (`0s`: at once). */
-  for: durationText('for').default('0s'),
+  for: durationText('for'),
   /** Or: on how many consecutive evaluations it must hold. */
-  repeat: z.number().int().min(1, 'repeat is at least 1').max(1000).default(1),
+  repeat: z.number().int().min(1, 'repeat is at least 1').max(1000),
   /** Only devices matching this fleet query are watched (device rules) or counted (fleet rules). */
   scope: z.string().min(1).max(4096).optional(),
   /** Group rules: the saved groups evaluated (each its own subject); all saved groups when absent. */
   groups: z.array(z.string().min(1).max(63)).max(100).optional(),
+};
+
+const ruleObject = z.strictObject({
+  ...ruleFields,
+  description: ruleFields.description.default(''),
+  enabled: ruleFields.enabled.default(true),
+  for: ruleFields.for.default('0s'),
+  repeat: ruleFields.repeat.default(1),
 });
 
 /** A rule as stored and answered; `superRefine` refuses impossible thresholds, naming the field. */
@@ -79,7 +88,7 @@ export const alertRuleSchema = ruleObject.superRefine(checkRule);
 export type AlertRule = z.infer<typeof alertRuleSchema>;
 export type AlertRuleInput = z.input<typeof alertRuleSchema>;
 /** PATCH: any field but the name. */
-export const alertRulePatchSchema = ruleObject.omit({ name: true }).partial().strict();
+export const alertRulePatchSchema = z.strictObject(ruleFields).omit({ name: true }).partial();
 export type AlertRulePatch = z.infer<typeof alertRulePatchSchema>;
 
 /** The plausible range of a rule metric's threshold, or undefined when any number goes. */
