@@ -321,7 +321,12 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     const groups = new GroupService({ groups: stores.groups, clock });
     const fleetMetrics = createFleetMetricsService({ store: stores.fleetMetrics, groups, clock });
     const fleetGauges = startFleetGauges(
-      { registry: metricsRegistry, service: fleetMetrics, timers, logger: logger.child({ component: 'fleet-metrics' }) },
+      {
+        registry: metricsRegistry,
+        service: fleetMetrics,
+        timers,
+        logger: logger.child({ component: 'fleet-metrics' }),
+      },
       {
         refreshIntervalMs: config.fleetMetrics.refreshIntervalS * 1000,
         maxGroups: config.fleetMetrics.maxGroups,

@@ -39,7 +39,9 @@ function printJson(value: unknown): void {
 function parseLevel(text: string): { severity: string; threshold: number | string } {
   const [severity, threshold] = text.split('=', 2);
   if (!severity || threshold === undefined || threshold === '')
-    throw new ValidationError(`--level is severity=threshold, e.g. warning=10 (got ${text})`, { level: text });
+    throw new ValidationError(`--level is severity=threshold, e.g. warning=10 (got ${text})`, {
+      level: text,
+    });
   const number = Number(threshold);
   return { severity, threshold: threshold.trim() !== '' && Number.isFinite(number) ? number : threshold };
 }
@@ -69,7 +71,9 @@ async function fieldsFrom(flags: RuleFlags): Promise<Record<string, unknown>> {
 
 function condition(rule: AlertRule): string {
   if (rule.query !== undefined) return `${rule.query} → ${rule.severity ?? ''}`;
-  const levels = (rule.levels ?? []).map((l) => `${l.severity} ${rule.operator ?? ''} ${String(l.threshold)}`);
+  const levels = (rule.levels ?? []).map(
+    (l) => `${l.severity} ${rule.operator ?? ''} ${String(l.threshold)}`,
+  );
   return `${rule.metric ?? ''}: ${levels.join(', ')}`;
 }
 
@@ -77,15 +81,28 @@ function withRuleOptions(command: Command): Command {
   return command
     .option('--file <rule.json>', 'the rule as JSON (flags override its fields)')
     .option('--target <target>', 'device, fleet or group')
-    .option('--metric <metric>', 'device: battery, signal, temperature, error_rate, offline_for, telemetry.<name>; fleet/group: online_pct, firmware_current_pct, error_rate')
+    .option(
+      '--metric <metric>',
+      'device: battery, signal, temperature, error_rate, offline_for, telemetry.<name>; fleet/group: online_pct, firmware_current_pct, error_rate',
+    )
     .option('--operator <op>', '<, <=, > or >=')
-    .option('--level <severity=threshold>', 'a severity level, repeatable: --level warning=10 --level critical=5', collect, [])
+    .option(
+      '--level <severity=threshold>',
+      'a severity level, repeatable: --level warning=10 --level critical=5',
+      collect,
+      [],
+    )
     .option('--query <query>', 'device rules: a fleet query the device must match (instead of a metric)')
     .option('--severity <severity>', 'with --query: info, warning or critical')
     .option('--for <duration>', 'how long the condition must hold, e.g. 10m')
     .option('--repeat <n>', 'or: on how many consecutive evaluations')
     .option('--scope <query>', 'only devices matching this fleet query')
-    .option('--group <name>', 'group rules: a saved group to evaluate, repeatable (default: all)', collect, [])
+    .option(
+      '--group <name>',
+      'group rules: a saved group to evaluate, repeatable (default: all)',
+      collect,
+      [],
+    )
     .option('--description <text>', 'what the rule is for')
     .option('--disabled', 'create or leave it disabled');
 }
@@ -94,7 +111,11 @@ export function registerAlertRulesCommand(alerts: Command): void {
   const rules = alerts
     .command('rules')
     .description('Alert rules: metric, condition, duration, severity, scope (docs/alerts.md)');
-  const serverOption = ['--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env)] as const;
+  const serverOption = [
+    '--server <url>',
+    'management API URL (env FLOTILLA_URL)',
+    defaultServerUrl(process.env),
+  ] as const;
   const path = (name: string) => `/api/v1/alert-rules/${encodeURIComponent(name)}`;
 
   rules
@@ -139,7 +160,11 @@ export function registerAlertRulesCommand(alerts: Command): void {
     )
     .action(async (name: string, flags: RuleFlags) => {
       const body = { target: 'device', ...(await fieldsFrom(flags)), name };
-      const stored = await new ApiClient(flags.server).post('/api/v1/alert-rules', storedAlertRuleSchema, body);
+      const stored = await new ApiClient(flags.server).post(
+        '/api/v1/alert-rules',
+        storedAlertRuleSchema,
+        body,
+      );
       if (flags.json) return printJson(stored);
       process.stdout.write(`rule ${stored.rule.name} created\n`);
     });
@@ -150,7 +175,11 @@ export function registerAlertRulesCommand(alerts: Command): void {
     .option(...serverOption)
     .option('--json', 'print JSON for scripts', false)
     .action(async (name: string, flags: RuleFlags) => {
-      const stored = await new ApiClient(flags.server).patch(path(name), storedAlertRuleSchema, await fieldsFrom(flags));
+      const stored = await new ApiClient(flags.server).patch(
+        path(name),
+        storedAlertRuleSchema,
+        await fieldsFrom(flags),
+      );
       if (flags.json) return printJson(stored);
       process.stdout.write(`rule ${stored.rule.name} updated\n`);
     });
@@ -166,7 +195,9 @@ export function registerAlertRulesCommand(alerts: Command): void {
       .option(...serverOption)
       .option('--json', 'print JSON for scripts', false)
       .action(async (name: string, flags: CommonFlags) => {
-        const stored = await new ApiClient(flags.server).patch(path(name), storedAlertRuleSchema, { enabled });
+        const stored = await new ApiClient(flags.server).patch(path(name), storedAlertRuleSchema, {
+          enabled,
+        });
         if (flags.json) return printJson(stored);
         process.stdout.write(`rule ${stored.rule.name} ${enabled ? 'enabled' : 'disabled'}\n`);
       });
@@ -179,7 +210,10 @@ export function registerAlertRulesCommand(alerts: Command): void {
     .option(...serverOption)
     .option('--json', 'print JSON for scripts', false)
     .action(async (name: string, flags: CommonFlags) => {
-      const result = await new ApiClient(flags.server).delete(path(name), z.object({ deleted: z.literal(true) }));
+      const result = await new ApiClient(flags.server).delete(
+        path(name),
+        z.object({ deleted: z.literal(true) }),
+      );
       if (flags.json) return printJson(result);
       process.stdout.write(`rule ${name} deleted\n`);
     });

@@ -14,7 +14,9 @@ interface SummaryFlags {
 const pct = (value: number | null): string => (value === null ? '-' : `${value.toFixed(1)} %`);
 
 export function registerFleetCommand(program: Command): void {
-  const fleet = program.command('fleet').description('Fleet metrics: online, firmware, battery, signal, errors');
+  const fleet = program
+    .command('fleet')
+    .description('Fleet metrics: online, firmware, battery, signal, errors');
   fleet
     .command('summary')
     .description('Online %, firmware versions and % current, battery and signal distributions, error rate')
@@ -30,7 +32,11 @@ export function registerFleetCommand(program: Command): void {
       const query: Array<[string, string]> = [];
       if (flags.group !== undefined) query.push(['group', flags.group]);
       if (flags.where !== undefined) query.push(['where', flags.where]);
-      const summary = await new ApiClient(flags.server).get('/api/v1/fleet/summary', fleetMetricsSummarySchema, query);
+      const summary = await new ApiClient(flags.server).get(
+        '/api/v1/fleet/summary',
+        fleetMetricsSummarySchema,
+        query,
+      );
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         return;
@@ -45,7 +51,9 @@ function printSummary(s: FleetMetricsSummary): void {
   out.write(
     `firmware  ${pct(s.firmware.currentPct)} on the current release (${s.firmware.onCurrentRelease} of ${s.firmware.withRelease})\n`,
   );
-  out.write(`errors    ${pct(s.errorRate.pct)} of samples (${s.errorRate.errors} in ${s.errorRate.samples})\n\n`);
+  out.write(
+    `errors    ${pct(s.errorRate.pct)} of samples (${s.errorRate.errors} in ${s.errorRate.samples})\n\n`,
+  );
   printTable(
     ['FIRMWARE', 'DEVICES'],
     [

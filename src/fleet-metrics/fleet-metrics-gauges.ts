@@ -42,7 +42,13 @@ export function startFleetGauges(deps: FleetGaugesDeps, options: FleetGaugesOpti
   const scopes = (): Array<[Record<string, string>, FleetMetricsSummary]> =>
     snapshot === undefined
       ? []
-      : [[{}, snapshot.fleet], ...snapshot.groups.map(([group, s]): [Record<string, string>, FleetMetricsSummary] => [{ group }, s])];
+      : [
+          [{}, snapshot.fleet],
+          ...snapshot.groups.map(([group, s]): [Record<string, string>, FleetMetricsSummary] => [
+            { group },
+            s,
+          ]),
+        ];
   registerGauges(deps.registry, scopes, () => snapshot?.fleet, options.maxVersions);
 
   const refresh = async (): Promise<void> => {
@@ -85,11 +91,7 @@ function registerGauges(
   fleet: () => FleetMetricsSummary | undefined,
   maxVersions: number,
 ): void {
-  const perScope = (
-    name: string,
-    help: string,
-    value: (s: FleetMetricsSummary) => number | null,
-  ): void => {
+  const perScope = (name: string, help: string, value: (s: FleetMetricsSummary) => number | null): void => {
     new Gauge({
       name,
       help,
@@ -117,8 +119,16 @@ function registerGauges(
     (s) => ratio(s.errorRate.pct),
   );
   for (const [name, pick, help] of [
-    ['flotilla_fleet_battery_devices', (s: FleetMetricsSummary) => s.battery, 'Devices by latest battery level (%)'],
-    ['flotilla_fleet_signal_devices', (s: FleetMetricsSummary) => s.signal, 'Devices by latest signal strength (dBm)'],
+    [
+      'flotilla_fleet_battery_devices',
+      (s: FleetMetricsSummary) => s.battery,
+      'Devices by latest battery level (%)',
+    ],
+    [
+      'flotilla_fleet_signal_devices',
+      (s: FleetMetricsSummary) => s.signal,
+      'Devices by latest signal strength (dBm)',
+    ],
   ] as const) {
     new Gauge({
       name,

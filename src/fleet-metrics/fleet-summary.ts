@@ -124,7 +124,12 @@ export async function computeFleetSummary(
     },
     battery: distribution(batteryBuckets, battery, counts.total),
     signal: distribution(signalBuckets, signal, counts.total),
-    errorRate: { fromMs, errors: errors.errors, samples: errors.samples, pct: pct(errors.errors, errors.samples) },
+    errorRate: {
+      fromMs,
+      errors: errors.errors,
+      samples: errors.samples,
+      pct: pct(errors.errors, errors.samples),
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 /** Alert-rule and rule-state rows both stores share, decoded the same way (SQLite and PostgreSQL). */
-import { alertSeverities, alertSubjectKinds, type AlertSeverity } from '../alerts/alert.ts';
+import { alertSeverities, alertSubjectKinds } from '../alerts/alert.ts';
 import { alertRuleSchema } from '../alerts/rules/alert-rule.ts';
 import type { SubjectState } from '../alerts/rules/rule-evaluator.ts';
 import { ConflictError, NotFoundError } from '../infra/errors.ts';
@@ -26,7 +26,8 @@ export interface RuleStateRow {
 export const ruleColumns = 'name, definition, origin, created_at, updated_at';
 
 export function ruleFromRow(row: AlertRuleRow): StoredAlertRule {
-  const definition = typeof row.definition === 'string' ? (JSON.parse(row.definition) as unknown) : row.definition;
+  const definition =
+    typeof row.definition === 'string' ? (JSON.parse(row.definition) as unknown) : row.definition;
   return {
     // Parsed again so a row written by an older Flotilla gets today's defaults.
     rule: alertRuleSchema.parse(definition),
@@ -38,14 +39,16 @@ export function ruleFromRow(row: AlertRuleRow): StoredAlertRule {
 
 export function stateFromRow(row: RuleStateRow): SubjectState {
   const kind = alertSubjectKinds.find((k) => k === row.subject_kind);
-  if (kind === undefined) throw new Error(`stored rule state has an unknown subject kind: ${row.subject_kind}`);
+  if (kind === undefined)
+    throw new Error(`stored rule state has an unknown subject kind: ${row.subject_kind}`);
   const firing = row.firing === null ? null : alertSeverities.find((s) => s === row.firing);
-  if (firing === undefined) throw new Error(`stored rule state has an unknown severity: ${String(row.firing)}`);
+  if (firing === undefined)
+    throw new Error(`stored rule state has an unknown severity: ${String(row.firing)}`);
   return {
     subject: { kind, id: row.subject_id },
     sinceMs: Number(row.since_ms),
     streak: Number(row.streak),
-    firing: firing as AlertSeverity | null,
+    firing: firing,
   };
 }
 

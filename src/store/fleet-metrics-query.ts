@@ -62,7 +62,7 @@ export function firmwareQuery(dialect: MetricsDialect, scope: MetricsScope, limi
 
 /** The current release of a model is its newest by semver precedence (the version key's maximum). */
 export function currentReleaseQuery(dialect: MetricsDialect, scope: MetricsScope): MetricsSql {
-  const { versionKey } = dialect.query;
+  const versionKey = (column: string) => dialect.query.versionKey(column);
   return build(
     dialect,
     scope,
@@ -107,7 +107,11 @@ export function errorTotalsQuery(dialect: MetricsDialect, scope: MetricsScope, f
 }
 
 /** `SELECT devices.id AS id, <value> AS value …` for the devices a rule condition matches, by id. */
-export function matchQuery(dialect: MetricsDialect, scope: MetricsScope, condition: DeviceCondition): MetricsSql {
+export function matchQuery(
+  dialect: MetricsDialect,
+  scope: MetricsScope,
+  condition: DeviceCondition,
+): MetricsSql {
   return build(dialect, scope, (bind, where) => {
     switch (condition.kind) {
       case 'telemetry':

@@ -17,7 +17,11 @@ export function bucketCounts(
 }
 
 /** Offline conditions return the reference time; the match carries the offline duration instead. */
-export function toDeviceMatches(rows: readonly MatchRow[], condition: DeviceCondition, scope: MetricsScope): DeviceMatch[] {
+export function toDeviceMatches(
+  rows: readonly MatchRow[],
+  condition: DeviceCondition,
+  scope: MetricsScope,
+): DeviceMatch[] {
   return rows.map((row) => {
     const value = row.value === null ? null : Number(row.value);
     return {

@@ -35,7 +35,10 @@ export interface FleetMetricsStore {
   /** Devices in scope and how many are online. */
   countDevices(scope: MetricsScope): Promise<{ total: number; online: number }>;
   /** Devices per reported firmware version (null: none reported), most common first, at most `limit`. */
-  firmwareVersions(scope: MetricsScope, limit: number): Promise<Array<{ version: string | null; devices: number }>>;
+  firmwareVersions(
+    scope: MetricsScope,
+    limit: number,
+  ): Promise<Array<{ version: string | null; devices: number }>>;
   /**
    * Devices whose model has a release, and of those how many run their model's current release
    * (its newest by semver precedence; build metadata ignored).

@@ -79,7 +79,10 @@ export function alertRuleStoreContract(makeStores: () => Promise<Stores>): void 
       assert.equal((await stores.alertRules.ruleStates('temp-high')).length, 1200);
       await stores.alertRules.saveRuleStates(
         'temp-high',
-        [state('d0000', { streak: 3, firing: 'critical' }), state('x', { subject: { kind: 'fleet', id: 'fleet' } })],
+        [
+          state('d0000', { streak: 3, firing: 'critical' }),
+          state('x', { subject: { kind: 'fleet', id: 'fleet' } }),
+        ],
         many.slice(1).map((s) => s.subject),
         t0 + 1,
       );

@@ -23,7 +23,10 @@ describe('alert rules and fleet summary over HTTP', () => {
       ['f2', 'tracker-2', '2.3.0'],
       ['f3', 'sensor-1', '1.0.0'],
     ] as const)
-      await store.createDevice({ id, serial: `SN-${id}`, hardwareModel: model, firmwareVersion: firmware }, Date.now());
+      await store.createDevice(
+        { id, serial: `SN-${id}`, hardwareModel: model, firmwareVersion: firmware },
+        Date.now(),
+      );
     await store.recordConnected('f1', 'SN-f1', Date.now());
   });
   after(async () => {
@@ -31,10 +34,19 @@ describe('alert rules and fleet summary over HTTP', () => {
   });
 
   it('seeds the shipped defaults on first start', async () => {
-    const { body } = await fx.api<{ items: Array<{ rule: { name: string }; origin: string }> }>('/api/v1/alert-rules');
+    const { body } = await fx.api<{ items: Array<{ rule: { name: string }; origin: string }> }>(
+      '/api/v1/alert-rules',
+    );
     assert.deepEqual(
       body.items.map((item) => item.rule.name),
-      ['battery-low', 'device-error-rate-high', 'device-offline', 'fleet-firmware-current-low', 'fleet-online-low', 'signal-weak'],
+      [
+        'battery-low',
+        'device-error-rate-high',
+        'device-offline',
+        'fleet-firmware-current-low',
+        'fleet-online-low',
+        'signal-weak',
+      ],
     );
     assert.ok(body.items.every((item) => item.origin === 'default'));
   });
@@ -64,7 +76,11 @@ describe('alert rules and fleet summary over HTTP', () => {
     assert.deepEqual(fields(battery.body), ['body.levels.0.threshold']);
     const negative = await fx.request('POST', '/api/v1/alert-rules', { ...rule, name: 'n', for: '-5m' });
     assert.deepEqual(fields(negative.body), ['body.for']);
-    const badScope = await fx.request('POST', '/api/v1/alert-rules', { ...rule, name: 's', scope: 'modle = "x"' });
+    const badScope = await fx.request('POST', '/api/v1/alert-rules', {
+      ...rule,
+      name: 's',
+      scope: 'modle = "x"',
+    });
     assert.equal(badScope.status, 400);
     assert.deepEqual(fields(badScope.body), ['body.scope']);
     assert.match(String((badScope.body as unknown as ErrorBody).error.message), /did you mean "model"/);
@@ -72,7 +88,9 @@ describe('alert rules and fleet summary over HTTP', () => {
     const patched = await fx.request('PATCH', '/api/v1/alert-rules/temp-high', { enabled: false });
     assert.equal(patched.status, 200);
     assert.equal((patched.body['rule'] as { enabled: boolean }).enabled, false);
-    const badPatch = await fx.request('PATCH', '/api/v1/alert-rules/temp-high', { levels: [{ severity: 'warning', threshold: 500 }] });
+    const badPatch = await fx.request('PATCH', '/api/v1/alert-rules/temp-high', {
+      levels: [{ severity: 'warning', threshold: 500 }],
+    });
     assert.deepEqual(fields(badPatch.body), ['body.levels.0.threshold']);
     assert.equal((await fx.request('PATCH', '/api/v1/alert-rules/nothing', { enabled: true })).status, 404);
     assert.equal((await fx.request('DELETE', '/api/v1/alert-rules/temp-high')).status, 200);
@@ -80,17 +98,25 @@ describe('alert rules and fleet summary over HTTP', () => {
   });
 
   it('answers the fleet summary for the fleet, a query and a saved group', async () => {
-    const all = await fx.api<{ total: number; online: number; devices: { onlinePct: number } }>('/api/v1/fleet/summary');
+    const all = await fx.api<{ total: number; online: number; devices: { onlinePct: number } }>(
+      '/api/v1/fleet/summary',
+    );
     assert.equal(all.status, 200);
     assert.equal(all.body.total, 3);
     assert.equal(all.body.online, 1);
-    const where = await fx.api<{ devices: { total: number }; firmware: { versions: Array<{ version: string; devices: number }> } }>(
-      `/api/v1/fleet/summary?where=${encodeURIComponent('model = "tracker-2"')}`,
-    );
+    const where = await fx.api<{
+      devices: { total: number };
+      firmware: { versions: Array<{ version: string; devices: number }> };
+    }>(`/api/v1/fleet/summary?where=${encodeURIComponent('model = "tracker-2"')}`);
     assert.equal(where.body.devices.total, 2);
     assert.deepEqual(where.body.firmware.versions, [{ version: '2.3.0', devices: 2 }]);
-    assert.equal((await fx.request('POST', '/api/v1/groups', { name: 'sensors', query: 'model = "sensor-1"' })).status, 201);
-    const group = await fx.api<{ devices: { total: number }; scope: { group: string } }>('/api/v1/fleet/summary?group=sensors');
+    assert.equal(
+      (await fx.request('POST', '/api/v1/groups', { name: 'sensors', query: 'model = "sensor-1"' })).status,
+      201,
+    );
+    const group = await fx.api<{ devices: { total: number }; scope: { group: string } }>(
+      '/api/v1/fleet/summary?group=sensors',
+    );
     assert.deepEqual([group.body.devices.total, group.body.scope.group], [1, 'sensors']);
     const bad = await fx.api<ErrorBody>(`/api/v1/fleet/summary?where=${encodeURIComponent('batery < 5')}`);
     assert.equal(bad.status, 400);

@@ -7,11 +7,19 @@ import { createServerFixture, type ServerFixture } from '../helpers/server-fixtu
 
 const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
 
-function flotilla(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function flotilla(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -44,17 +52,51 @@ describe('flotilla alerts rules and fleet summary', () => {
       assert.match(help.stdout, /Usage: flotilla/);
     }
     const created = await flotilla(
-      ['alerts', 'rules', 'create', 'cli-temp', '--metric', 'temperature', '--operator', '>', '--level', 'warning=70', '--level', 'critical=85', '--for', '5m'],
+      [
+        'alerts',
+        'rules',
+        'create',
+        'cli-temp',
+        '--metric',
+        'temperature',
+        '--operator',
+        '>',
+        '--level',
+        'warning=70',
+        '--level',
+        'critical=85',
+        '--for',
+        '5m',
+      ],
       env,
     );
     assert.equal(created.code, 0, created.stderr);
-    const refused = await flotilla(['alerts', 'rules', 'create', 'cli-bad', '--metric', 'signal', '--operator', '>', '--level', 'warning=10'], env);
+    const refused = await flotilla(
+      [
+        'alerts',
+        'rules',
+        'create',
+        'cli-bad',
+        '--metric',
+        'signal',
+        '--operator',
+        '>',
+        '--level',
+        'warning=10',
+      ],
+      env,
+    );
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /body\.levels\.0\.threshold/);
     assert.equal((await flotilla(['alerts', 'rules', 'disable', 'cli-temp'], env)).code, 0);
     const list = await flotilla(['alerts', 'rules', 'list'], env);
-    assert.match(list.stdout, /^cli-temp\s+device\s+no\s+temperature: warning > 70, critical > 85\s+5m\s+user$/m);
-    const shown = JSON.parse((await flotilla(['alerts', 'rules', 'show', 'cli-temp'], env)).stdout) as { rule: { levels: unknown[] } };
+    assert.match(
+      list.stdout,
+      /^cli-temp\s+device\s+no\s+temperature: warning > 70, critical > 85\s+5m\s+user$/m,
+    );
+    const shown = JSON.parse((await flotilla(['alerts', 'rules', 'show', 'cli-temp'], env)).stdout) as {
+      rule: { levels: unknown[] };
+    };
     assert.equal(shown.rule.levels.length, 2);
     assert.equal((await flotilla(['alerts', 'rules', 'delete', 'cli-temp'], env)).code, 0);
 

@@ -31,7 +31,12 @@ const logger = createLogger('silent');
 async function open(file: string, time: FakeTime, registry?: Registry) {
   const stores = await openStores({ kind: 'sqlite', file });
   const groups = new GroupService({ groups: stores.groups, clock: time.clock });
-  const alerts = createAlertService({ store: stores.alerts, audit: stores.provisioning, clock: time.clock, logger });
+  const alerts = createAlertService({
+    store: stores.alerts,
+    audit: stores.provisioning,
+    clock: time.clock,
+    logger,
+  });
   const rules = createAlertRuleService({
     store: stores.alertRules,
     groups,
@@ -96,7 +101,7 @@ describe('alert rule cycle', () => {
     setBattery(file, 'd1', 4);
     time.advance(minute);
     await env.cycle.run();
-    const escalated = await env.alerts.show(opened!.id);
+    const escalated = await env.alerts.show(opened.id);
     assert.equal(escalated.alert.severity, 'critical');
     assert.deepEqual(
       escalated.history.map((e) => e.kind),
@@ -107,7 +112,7 @@ describe('alert rule cycle', () => {
     setBattery(file, 'd1', 60);
     time.advance(minute);
     assert.equal((await env.cycle.run())[0]?.cleared, 1);
-    const resolved = await env.alerts.show(opened!.id);
+    const resolved = await env.alerts.show(opened.id);
     assert.equal(resolved.alert.state, 'resolved');
     assert.equal(resolved.alert.resolvedBy, 'system');
     assert.deepEqual(await env.stores.alertRules.ruleStates('battery-low'), []);
@@ -145,7 +150,7 @@ describe('alert rule cycle', () => {
     await env.stores.devices.recordConnected('d2', 'S2', t0 + minute);
     time.advance(minute);
     await env.cycle.run();
-    assert.equal((await env.alerts.show(alert!.id)).alert.state, 'resolved');
+    assert.equal((await env.alerts.show(alert.id)).alert.state, 'resolved');
     await env.stores.close();
   });
 
@@ -157,7 +162,13 @@ describe('alert rule cycle', () => {
     await env.stores.alertRules.createRule({ ...batteryRule, for: '0s' }, 'default', t0);
     await env.stores.groups.createGroup({ name: 'doomed', query: 'online' }, t0);
     await env.rules.create(
-      alertRuleSchema.parse({ name: 'a-broken', target: 'device', query: 'online', severity: 'info', scope: 'group = "doomed"' }),
+      alertRuleSchema.parse({
+        name: 'a-broken',
+        target: 'device',
+        query: 'online',
+        severity: 'info',
+        scope: 'group = "doomed"',
+      }),
       'test',
     );
     await env.stores.groups.deleteGroup('doomed');
@@ -168,7 +179,7 @@ describe('alert rule cycle', () => {
     const [alert] = (await env.alerts.list({ state: 'unresolved' }, { limit: 10 })).items;
     assert.equal(alert?.severity, 'critical');
     await env.rules.update('battery-low', { enabled: false }, 'test');
-    assert.equal((await env.alerts.show(alert!.id)).alert.state, 'resolved');
+    assert.equal((await env.alerts.show(alert.id)).alert.state, 'resolved');
     await env.cycle.run();
     assert.deepEqual(await env.stores.alertRules.ruleStates('battery-low'), []);
     await env.stores.close();

@@ -6,7 +6,11 @@ import { decideRule, type Observation, type SubjectState } from '../../src/alert
 const t0 = Date.UTC(2026, 10, 1);
 const minute = 60_000;
 const d1 = { kind: 'device' as const, id: 'd1' };
-const match = (severity: Observation['severity'], value = 8): Observation => ({ subject: d1, severity, value });
+const match = (severity: Observation['severity'], value = 8): Observation => ({
+  subject: d1,
+  severity,
+  value,
+});
 
 /** Runs decisions in sequence, carrying the states as the store would. */
 function run(timing: { forMs: number; repeat: number }, steps: Array<[number, Observation[]]>) {
@@ -88,7 +92,12 @@ describe('decideRule', () => {
 
   it('keeps pending state passed back in (a restart) and counts from its start', () => {
     const before: SubjectState[] = [{ subject: d1, sinceMs: t0, streak: 1, firing: null }];
-    const decision = decideRule({ forMs: 10 * minute, repeat: 1 }, before, [match('warning')], t0 + 10 * minute);
+    const decision = decideRule(
+      { forMs: 10 * minute, repeat: 1 },
+      before,
+      [match('warning')],
+      t0 + 10 * minute,
+    );
     assert.equal(decision.raise.length, 1);
     assert.equal(decision.raise[0]?.sinceMs, t0);
   });

@@ -17,7 +17,7 @@ const device = (overrides: Partial<AlertRuleInput>): AlertRuleInput => ({
 function refusedFields(input: unknown): string[] {
   const result = alertRuleSchema.safeParse(input);
   assert.equal(result.success, false, 'expected the rule to be refused');
-  return result.error!.issues.map((issue) => issue.path.join('.'));
+  return result.error.issues.map((issue) => issue.path.join('.'));
 }
 
 describe('alert rule validation', () => {
@@ -26,7 +26,13 @@ describe('alert rule validation', () => {
     assert.equal(rule.enabled, true);
     assert.equal(rule.for, '0s');
     assert.equal(rule.repeat, 1);
-    alertRuleSchema.parse(device({ metric: 'telemetry.pump.flow_lpm', operator: '>', levels: [{ severity: 'info', threshold: 1e6 }] }));
+    alertRuleSchema.parse(
+      device({
+        metric: 'telemetry.pump.flow_lpm',
+        operator: '>',
+        levels: [{ severity: 'info', threshold: 1e6 }],
+      }),
+    );
     alertRuleSchema.parse({ name: 'q', target: 'device', query: 'offline_for > 7d', severity: 'info' });
     alertRuleSchema.parse({
       name: 'g',
@@ -40,8 +46,16 @@ describe('alert rule validation', () => {
   });
 
   for (const [what, input, field] of [
-    ['battery below 150 %', device({ levels: [{ severity: 'warning', threshold: 150 }] }), 'levels.0.threshold'],
-    ['battery below -1 %', device({ levels: [{ severity: 'warning', threshold: -1 }] }), 'levels.0.threshold'],
+    [
+      'battery below 150 %',
+      device({ levels: [{ severity: 'warning', threshold: 150 }] }),
+      'levels.0.threshold',
+    ],
+    [
+      'battery below -1 %',
+      device({ levels: [{ severity: 'warning', threshold: -1 }] }),
+      'levels.0.threshold',
+    ],
     [
       'signal above 10 dBm',
       device({ metric: 'signal', operator: '>', levels: [{ severity: 'warning', threshold: 10 }] }),
@@ -49,12 +63,23 @@ describe('alert rule validation', () => {
     ],
     [
       'a second level outside the range',
-      device({ levels: [{ severity: 'warning', threshold: 10 }, { severity: 'critical', threshold: -5 }] }),
+      device({
+        levels: [
+          { severity: 'warning', threshold: 10 },
+          { severity: 'critical', threshold: -5 },
+        ],
+      }),
       'levels.1.threshold',
     ],
     [
       'fleet online above 100 %',
-      { name: 'f', target: 'fleet', metric: 'online_pct', operator: '<', levels: [{ severity: 'warning', threshold: 120 }] },
+      {
+        name: 'f',
+        target: 'fleet',
+        metric: 'online_pct',
+        operator: '<',
+        levels: [{ severity: 'warning', threshold: 120 }],
+      },
       'levels.0.threshold',
     ],
     [
@@ -75,10 +100,24 @@ describe('alert rule validation', () => {
     ['both for and repeat', device({ for: '10m', repeat: 3 }), 'repeat'],
     [
       'a ladder in the wrong order',
-      device({ levels: [{ severity: 'warning', threshold: 5 }, { severity: 'critical', threshold: 10 }] }),
+      device({
+        levels: [
+          { severity: 'warning', threshold: 5 },
+          { severity: 'critical', threshold: 10 },
+        ],
+      }),
       'levels',
     ],
-    ['two levels of one severity', device({ levels: [{ severity: 'warning', threshold: 5 }, { severity: 'warning', threshold: 8 }] }), 'levels'],
+    [
+      'two levels of one severity',
+      device({
+        levels: [
+          { severity: 'warning', threshold: 5 },
+          { severity: 'warning', threshold: 8 },
+        ],
+      }),
+      'levels',
+    ],
     ['a query on a fleet rule', { name: 'q', target: 'fleet', query: 'online', severity: 'info' }, 'query'],
     ['a query without severity', { name: 'q', target: 'device', query: 'online' }, 'severity'],
     ['an upper-case name', device({ name: 'Battery' }), 'name'],
@@ -90,7 +129,12 @@ describe('alert rule validation', () => {
 
   it('picks the most severe level a value reaches', () => {
     const rule = alertRuleSchema.parse(
-      device({ levels: [{ severity: 'warning', threshold: 10 }, { severity: 'critical', threshold: 5 }] }),
+      device({
+        levels: [
+          { severity: 'warning', threshold: 10 },
+          { severity: 'critical', threshold: 5 },
+        ],
+      }),
     );
     assert.equal(levelFor(rule, 4), 'critical');
     assert.equal(levelFor(rule, 8), 'warning');

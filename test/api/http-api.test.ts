@@ -113,7 +113,10 @@ describe('management HTTP API', () => {
 
   it('serves Prometheus metrics that promtool accepts', async () => {
     await fx.api('/api/v1/devices');
-    assert.equal((await fx.request('POST', '/api/v1/groups', { name: 'odd', query: 'tag.parity = "odd"' })).status, 201);
+    assert.equal(
+      (await fx.request('POST', '/api/v1/groups', { name: 'odd', query: 'tag.parity = "odd"' })).status,
+      201,
+    );
     const scrape = async () => (await fetch(`http://127.0.0.1:${fx.httpPort}/metrics`)).text();
     // The cached fleet summaries catch up on their interval (not per scrape).
     await waitFor(async () => /^flotilla_fleet_online_ratio\{group="odd"\} 0$/m.test(await scrape()), {

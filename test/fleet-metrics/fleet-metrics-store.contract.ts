@@ -151,7 +151,10 @@ export function fleetMetricsContract(makeEnv: () => Promise<MetricsEnv>): void {
         scope('online'),
       );
       assert.deepEqual(ids(scoped), ['d02']);
-      const offline = await metrics.matchDevices({ kind: 'offline', operator: '>', thresholdMs: 24 * hourMs }, scope());
+      const offline = await metrics.matchDevices(
+        { kind: 'offline', operator: '>', thresholdMs: 24 * hourMs },
+        scope(),
+      );
       assert.deepEqual(offline, [
         { deviceId: 'd01', value: 48 * hourMs },
         { deviceId: 'd05', value: 240 * hourMs },
@@ -162,7 +165,10 @@ export function fleetMetricsContract(makeEnv: () => Promise<MetricsEnv>): void {
         scope(),
       );
       assert.deepEqual(errors, [{ deviceId: 'd01', value: 50 }]);
-      const query = await metrics.matchDevices({ kind: 'query', query: parseFleetQuery('tag.ring = "beta"') }, scope());
+      const query = await metrics.matchDevices(
+        { kind: 'query', query: parseFleetQuery('tag.ring = "beta"') },
+        scope(),
+      );
       assert.deepEqual(query, [
         { deviceId: 'd01', value: null },
         { deviceId: 'd04', value: null },

@@ -5,7 +5,6 @@
  * the alerts it raised (the cycle clears a disabled rule's alerts on its next run).
  */
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import { validationErrorFrom } from '../../api/error-mapping.ts';
 import type { GroupService } from '../../groups/group-service.ts';
 import type { Clock } from '../../infra/clock.ts';
@@ -83,7 +82,7 @@ export function createAlertRuleService(deps: AlertRuleServiceDeps) {
     async update(name: string, patch: AlertRulePatch, actor: string): Promise<StoredAlertRule> {
       const current = await get(name);
       const merged = alertRuleSchema.safeParse({ ...current.rule, ...patch, name });
-      if (!merged.success) throw validationErrorFrom('body', merged.error as z.ZodError);
+      if (!merged.success) throw validationErrorFrom('body', merged.error);
       await checkQueries(merged.data);
       const stored = await store.updateRule(merged.data, clock.now());
       if (current.rule.enabled && !merged.data.enabled) await clearFiring(name, 'rule disabled');

@@ -20,7 +20,14 @@ export const ruleOperators = ['<', '<=', '>', '>='] as const;
 export type RuleOperator = (typeof ruleOperators)[number];
 
 const durationPattern = /^([0-9]+(ms|s|m|h|d|w))+$/;
-const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const unitMs: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 /** Longest `for` or `offline_for` threshold. */
 const maxDurationMs = 366 * 86_400_000;
 
@@ -28,7 +35,8 @@ const maxDurationMs = 366 * 86_400_000;
 export function durationMs(text: string): number | undefined {
   if (!durationPattern.test(text)) return undefined;
   let total = 0;
-  for (const [, count, unit] of text.matchAll(/([0-9]+)(ms|s|m|h|d|w)/g)) total += Number(count) * unitMs[unit!]!;
+  for (const [, count, unit] of text.matchAll(/([0-9]+)(ms|s|m|h|d|w)/g))
+    total += Number(count) * unitMs[unit!]!;
   return total;
 }
 
@@ -92,7 +100,10 @@ export const alertRulePatchSchema = z.strictObject(ruleFields).omit({ name: true
 export type AlertRulePatch = z.infer<typeof alertRulePatchSchema>;
 
 /** The plausible range of a rule metric's threshold, or undefined when any number goes. */
-export function thresholdRange(target: RuleTarget, metric: string): { min: number; max: number; unit: string } | undefined {
+export function thresholdRange(
+  target: RuleTarget,
+  metric: string,
+): { min: number; max: number; unit: string } | undefined {
   if (target !== 'device' || metric === 'error_rate') return { min: 0, max: 100, unit: '%' };
   const health = deviceHealthMetric(metric);
   if (health === undefined) return undefined;
@@ -131,8 +142,10 @@ function checkRule(rule: RuleShape, ctx: Ctx): void {
   if (rule.target !== 'group' && rule.groups !== undefined)
     issue(ctx, ['groups'], 'groups applies to group rules only');
   if (rule.query !== undefined) return checkQueryRule(rule, ctx);
-  if (rule.severity !== undefined) issue(ctx, ['severity'], 'severity goes with query; metric rules use levels');
-  if (rule.metric === undefined) return issue(ctx, ['metric'], 'a rule needs a metric (or, for device rules, a query)');
+  if (rule.severity !== undefined)
+    issue(ctx, ['severity'], 'severity goes with query; metric rules use levels');
+  if (rule.metric === undefined)
+    return issue(ctx, ['metric'], 'a rule needs a metric (or, for device rules, a query)');
   if (rule.operator === undefined) issue(ctx, ['operator'], `operator is one of ${ruleOperators.join(' ')}`);
   if (rule.levels === undefined) return issue(ctx, ['levels'], 'levels: at least one {severity, threshold}');
   if (!checkMetric(rule.target, rule.metric, ctx)) return;
@@ -185,7 +198,11 @@ function checkLevels(rule: RuleShape, metric: string, levels: RuleLevel[], ctx: 
 }
 
 /** The threshold as a number (ms for offline_for), or the message why it is impossible. */
-export function thresholdValue(target: RuleTarget, metric: string, threshold: number | string): number | string {
+export function thresholdValue(
+  target: RuleTarget,
+  metric: string,
+  threshold: number | string,
+): number | string {
   if (target === 'device' && metric === 'offline_for') {
     const ms = typeof threshold === 'string' ? durationMs(threshold) : undefined;
     if (ms === undefined) return 'offline_for thresholds are durations ≥ 0 like 24h';
@@ -199,7 +216,10 @@ export function thresholdValue(target: RuleTarget, metric: string, threshold: nu
 }
 
 /** The most severe level `value` satisfies, or undefined when none. Levels are valid (checked). */
-export function levelFor(rule: Pick<AlertRule, 'target' | 'metric' | 'operator' | 'levels'>, value: number): AlertSeverity | undefined {
+export function levelFor(
+  rule: Pick<AlertRule, 'target' | 'metric' | 'operator' | 'levels'>,
+  value: number,
+): AlertSeverity | undefined {
   let best: AlertSeverity | undefined;
   for (const level of rule.levels ?? []) {
     const threshold = thresholdValue(rule.target, rule.metric ?? '', level.threshold);
@@ -225,7 +245,9 @@ export function compare(value: number, operator: RuleOperator, threshold: number
 /** The least severe level's threshold: what a device must pass to match at all (the SQL condition). */
 export function entryThreshold(rule: AlertRule): number {
   const below = rule.operator === '<' || rule.operator === '<=';
-  const values = (rule.levels ?? []).map((level) => thresholdValue(rule.target, rule.metric ?? '', level.threshold));
+  const values = (rule.levels ?? []).map((level) =>
+    thresholdValue(rule.target, rule.metric ?? '', level.threshold),
+  );
   const numbers = values.filter((value): value is number => typeof value === 'number');
   return below ? Math.max(...numbers) : Math.min(...numbers);
 }

@@ -53,10 +53,20 @@ export function createRuleCycle(deps: RuleCycleDeps) {
   async function evaluateRule(rule: AlertRule, nowMs: number): Promise<RuleOutcome> {
     const matches = rule.enabled ? await observe(rule, nowMs) : [];
     const forMs = durationMs(rule.for) ?? 0;
-    const decision = decideRule({ forMs, repeat: rule.repeat }, await deps.rules.ruleStates(rule.name), matches, nowMs);
+    const decision = decideRule(
+      { forMs, repeat: rule.repeat },
+      await deps.rules.ruleStates(rule.name),
+      matches,
+      nowMs,
+    );
     await apply(rule, decision);
     await deps.rules.saveRuleStates(rule.name, decision.upsert, decision.remove, nowMs);
-    return { rule: rule.name, matches: matches.length, raised: decision.raise.length, cleared: decision.clear.length };
+    return {
+      rule: rule.name,
+      matches: matches.length,
+      raised: decision.raise.length,
+      cleared: decision.clear.length,
+    };
   }
 
   async function apply(rule: AlertRule, decision: RuleDecision): Promise<void> {
@@ -74,7 +84,10 @@ export function createRuleCycle(deps: RuleCycleDeps) {
     else
       for (const group of await deps.groups.list()) {
         if (rule.groups !== undefined && !rule.groups.includes(group.name)) continue;
-        subjects.push({ subject: { kind: 'group', id: group.name }, where: and(await deps.groups.deviceQuery(undefined, group.name), scope) });
+        subjects.push({
+          subject: { kind: 'group', id: group.name },
+          where: and(await deps.groups.deviceQuery(undefined, group.name), scope),
+        });
       }
     const observations: Observation[] = [];
     for (const { subject, where } of subjects) {
@@ -90,7 +103,11 @@ export function createRuleCycle(deps: RuleCycleDeps) {
     const observations: Observation[] = [];
     for (const match of matches) {
       const severity =
-        rule.query !== undefined ? rule.severity : match.value === null ? undefined : levelFor(rule, match.value);
+        rule.query !== undefined
+          ? rule.severity
+          : match.value === null
+            ? undefined
+            : levelFor(rule, match.value);
       if (severity !== undefined)
         observations.push({ subject: { kind: 'device', id: match.deviceId }, severity, value: match.value });
     }
@@ -137,7 +154,13 @@ export function createRuleCycle(deps: RuleCycleDeps) {
           outcomes.push(await evaluateRule(rule, nowMs));
         } catch (err) {
           deps.logger.error({ err, rule: rule.name }, 'alert rule evaluation failed');
-          outcomes.push({ rule: rule.name, matches: 0, raised: 0, cleared: 0, error: (err as Error).message });
+          outcomes.push({
+            rule: rule.name,
+            matches: 0,
+            raised: 0,
+            cleared: 0,
+            error: (err as Error).message,
+          });
         }
       }
       metrics?.record(outcomes, (elapsedMs() - started) / 1000);
@@ -150,7 +173,10 @@ export type RuleCycle = ReturnType<typeof createRuleCycle>;
 
 function and(left: FleetQuery | undefined, right: FleetQuery | undefined): FleetQuery | undefined {
   if (left === undefined || right === undefined) return left ?? right;
-  return { text: `(${left.text}) and (${right.text})`, root: { kind: 'and', left: left.root, right: right.root } };
+  return {
+    text: `(${left.text}) and (${right.text})`,
+    root: { kind: 'and', left: left.root, right: right.root },
+  };
 }
 
 type Raise = RuleDecision['raise'][number];
@@ -161,7 +187,8 @@ function alertOf(rule: AlertRule, raise: Raise) {
   const shown = raise.value === null ? '' : ` ${formatValue(rule, raise.value)}`;
   const condition = level === undefined ? '' : ` ${rule.operator ?? ''} ${String(level.threshold)}`;
   const title = `${rule.name}: ${metric}${shown}${condition}`.slice(0, 200);
-  const held = rule.repeat > 1 ? `on ${rule.repeat} evaluations` : `since ${new Date(raise.sinceMs).toISOString()}`;
+  const held =
+    rule.repeat > 1 ? `on ${rule.repeat} evaluations` : `since ${new Date(raise.sinceMs).toISOString()}`;
   return {
     rule: rule.name,
     severity: raise.severity,

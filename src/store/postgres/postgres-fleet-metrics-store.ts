@@ -45,12 +45,16 @@ export class PostgresFleetMetricsStore implements FleetMetricsStore {
   }
 
   async firmwareVersions(scope: MetricsScope, limit: number) {
-    const rows = await this.#all<{ version: string | null; devices: Big }>(firmwareQuery(dialect, scope, limit));
+    const rows = await this.#all<{ version: string | null; devices: Big }>(
+      firmwareQuery(dialect, scope, limit),
+    );
     return rows.map((row) => ({ version: row.version, devices: Number(row.devices) }));
   }
 
   async currentRelease(scope: MetricsScope): Promise<{ withRelease: number; onCurrent: number }> {
-    const [row] = await this.#all<{ with_release: Big; on_current: Big }>(currentReleaseQuery(dialect, scope));
+    const [row] = await this.#all<{ with_release: Big; on_current: Big }>(
+      currentReleaseQuery(dialect, scope),
+    );
     return { withRelease: Number(row?.with_release ?? 0), onCurrent: Number(row?.on_current ?? 0) };
   }
 
@@ -67,6 +71,10 @@ export class PostgresFleetMetricsStore implements FleetMetricsStore {
   }
 
   async matchDevices(condition: DeviceCondition, scope: MetricsScope): Promise<DeviceMatch[]> {
-    return toDeviceMatches(await this.#all<MatchRow>(matchQuery(dialect, scope, condition)), condition, scope);
+    return toDeviceMatches(
+      await this.#all<MatchRow>(matchQuery(dialect, scope, condition)),
+      condition,
+      scope,
+    );
   }
 }

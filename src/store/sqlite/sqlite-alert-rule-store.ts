@@ -49,7 +49,8 @@ export class SqliteAlertRuleStore implements AlertRuleStore {
   }
 
   #insert(rule: AlertRule, origin: RuleOrigin, nowMs: number): AlertRuleRow | undefined {
-    return this.#s.insert.get(rule.name, JSON.stringify(rule), origin, nowMs, nowMs) as AlertRuleRow | undefined;
+    return this.#s.insert.get(rule.name, JSON.stringify(rule), origin, nowMs, nowMs) as
+      AlertRuleRow | undefined;
   }
 
   createRule(rule: AlertRule, origin: RuleOrigin, nowMs: number): Promise<StoredAlertRule> {

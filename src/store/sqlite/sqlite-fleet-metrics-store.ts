@@ -45,12 +45,16 @@ export class SqliteFleetMetricsStore implements FleetMetricsStore {
   }
 
   async firmwareVersions(scope: MetricsScope, limit: number) {
-    const rows = await this.#all<{ version: string | null; devices: number }>(firmwareQuery(dialect, scope, limit));
+    const rows = await this.#all<{ version: string | null; devices: number }>(
+      firmwareQuery(dialect, scope, limit),
+    );
     return rows.map((row) => ({ version: row.version, devices: Number(row.devices) }));
   }
 
   async currentRelease(scope: MetricsScope): Promise<{ withRelease: number; onCurrent: number }> {
-    const [row] = await this.#all<{ with_release: number; on_current: number }>(currentReleaseQuery(dialect, scope));
+    const [row] = await this.#all<{ with_release: number; on_current: number }>(
+      currentReleaseQuery(dialect, scope),
+    );
     return { withRelease: Number(row?.with_release ?? 0), onCurrent: Number(row?.on_current ?? 0) };
   }
 
@@ -59,11 +63,17 @@ export class SqliteFleetMetricsStore implements FleetMetricsStore {
   }
 
   async errorTotals(scope: MetricsScope, fromMs: number): Promise<{ errors: number; samples: number }> {
-    const [row] = await this.#all<{ errors: number; samples: number }>(errorTotalsQuery(dialect, scope, fromMs));
+    const [row] = await this.#all<{ errors: number; samples: number }>(
+      errorTotalsQuery(dialect, scope, fromMs),
+    );
     return { errors: Number(row?.errors ?? 0), samples: Number(row?.samples ?? 0) };
   }
 
   async matchDevices(condition: DeviceCondition, scope: MetricsScope): Promise<DeviceMatch[]> {
-    return toDeviceMatches(await this.#all<MatchRow>(matchQuery(dialect, scope, condition)), condition, scope);
+    return toDeviceMatches(
+      await this.#all<MatchRow>(matchQuery(dialect, scope, condition)),
+      condition,
+      scope,
+    );
   }
 }
