@@ -115,9 +115,10 @@ export function matchQuery(
   return build(dialect, scope, (bind, where) => {
     switch (condition.kind) {
       case 'telemetry':
+        // Ordered by the index's device_id (the same as devices.id), so no sort is needed.
         return `SELECT devices.id AS id, tl.value AS value FROM devices
           JOIN telemetry_latest AS tl ON tl.device_id = devices.id AND tl.metric = ${bind(condition.metric)}
-          ${where([`tl.value ${condition.operator} ${bind(condition.threshold)}`])} ORDER BY devices.id`;
+          ${where([`tl.value ${condition.operator} ${bind(condition.threshold)}`])} ORDER BY tl.device_id`;
       case 'offline': {
         // offline_for > d ⇔ reference < now − d: the stored time is compared, as fleet queries do.
         const reference = 'coalesce(devices.last_seen_at, devices.connection_changed_at, devices.created_at)';
