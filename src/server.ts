@@ -56,6 +56,13 @@ import { parsePublicKey } from './signing/minisign.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 import { createTelemetryPipeline } from './telemetry/telemetry-pipeline.ts';
 import { telemetryRoutes } from './api/routes/telemetry.ts';
+import { alertRuleRoutes } from './api/routes/alert-rules.ts';
+import { fleetMetricsRoutes } from './api/routes/fleet-metrics.ts';
+import { createAlertRuleService } from './alerts/rules/alert-rule-service.ts';
+import { createRuleCycle } from './alerts/rules/rule-cycle.ts';
+import { startRuleDriver } from './alerts/rules/rule-driver.ts';
+import { startFleetGauges } from './fleet-metrics/fleet-metrics-gauges.ts';
+import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -314,6 +321,51 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     await releaseService.reconcile();
 
     createFleetMetrics(metricsRegistry, store);
+<<<<<<< HEAD
+=======
+    const groups = new GroupService({ groups: stores.groups, clock });
+    const fleetMetrics = createFleetMetricsService({ store: stores.fleetMetrics, groups, clock });
+    const fleetGauges = startFleetGauges(
+      {
+        registry: metricsRegistry,
+        service: fleetMetrics,
+        timers,
+        logger: logger.child({ component: 'fleet-metrics' }),
+      },
+      {
+        refreshIntervalMs: config.fleetMetrics.refreshIntervalS * 1000,
+        maxGroups: config.fleetMetrics.maxGroups,
+        maxVersions: 20,
+      },
+    );
+    stopping.push(() => fleetGauges.stop());
+    const alertRules = createAlertRuleService({
+      store: stores.alertRules,
+      groups,
+      alerts,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'alerts' }),
+    });
+    await alertRules.seedDefaults();
+    const ruleDriver = startRuleDriver(
+      {
+        cycle: createRuleCycle({
+          rules: stores.alertRules,
+          metrics: stores.fleetMetrics,
+          groups,
+          alerts,
+          clock,
+          logger: logger.child({ component: 'alerts' }),
+          registry: metricsRegistry,
+        }),
+        timers,
+        logger: logger.child({ component: 'alerts' }),
+      },
+      { intervalMs: config.alerts.evaluationIntervalS * 1000 },
+    );
+    stopping.push(() => ruleDriver.stop());
+>>>>>>> h-fleetalerts
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
@@ -351,6 +403,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...deploymentRoutes({ service: deployments }),
         ...rolloutRoutes({ service: rollouts }),
         ...alertRoutes({ service: alerts }),
+        ...alertRuleRoutes({ rules: alertRules }),
+        ...fleetMetricsRoutes({ service: fleetMetrics }),
         ...telemetryRoutes({ store: stores.telemetry, clock }),
       ],
     });

@@ -31,9 +31,12 @@ export interface AlertServiceDeps {
 
 const AUDIT_SOURCE = 'alerts';
 
-/** Ids sort by opening time (newest-first listing), with a random tail. */
+/**
+ * Ids sort by opening time (newest-first listing), with a random tail. 64 random bits: an alert
+ * rule may open tens of thousands of alerts at one clock reading, where 32 bits would collide.
+ */
 function newAlertId(atMs: number): string {
-  return `al-${atMs.toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}`;
+  return `al-${atMs.toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
 }
 
 export function createAlertService(deps: AlertServiceDeps) {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { alertEventSchema, alertSchema } from '../api/routes/alerts.ts';
+import { registerAlertRulesCommand } from './alert-rules-command.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
 
@@ -114,4 +115,6 @@ export function registerAlertsCommand(program: Command): void {
         process.stdout.write(`${a.id}: ${a.state}\n`);
       });
   }
+
+  registerAlertRulesCommand(alerts);
 }

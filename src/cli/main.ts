@@ -13,6 +13,7 @@ import { registerCaCommand } from './ca-command.ts';
 import { registerFirmwareCommand } from './firmware-command.ts';
 import { registerRolloutCommand } from './rollout-command.ts';
 import { registerAlertsCommand } from './alerts-command.ts';
+import { registerFleetCommand } from './fleet-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerTelemetryCommand } from './telemetry-command.ts';
 import { ApiRequestError } from './api-client.ts';
@@ -37,6 +38,7 @@ registerRolloutCommand(program);
 registerAlertsCommand(program);
 registerTelemetryCommand(program);
 registerGroupsCommand(program);
+registerFleetCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -91,6 +91,20 @@ export const serverConfigSchema = z.strictObject({
       rescanIntervalS: z.number().min(1).max(86_400).default(600),
     })
     .prefault({}),
+  alerts: z
+    .strictObject({
+      /** How often every alert rule is evaluated (docs/alerts.md, "Evaluation"). */
+      evaluationIntervalS: z.number().min(1).max(86_400).default(60),
+    })
+    .prefault({}),
+  fleetMetrics: z
+    .strictObject({
+      /** How often the fleet and saved-group summaries behind /metrics are recomputed. */
+      refreshIntervalS: z.number().min(1).max(86_400).default(60),
+      /** Saved groups given per-group series on /metrics at most (bounded cardinality). */
+      maxGroups: z.number().int().min(0).max(1000).default(50),
+    })
+    .prefault({}),
   telemetry: z
     .strictObject({
       /** A record timestamped later than now + this is refused (timestamp_future). */

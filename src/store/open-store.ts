@@ -1,5 +1,7 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
+import type { AlertRuleStore } from './alert-rule-types.ts';
 import type { AlertStore } from './alert-types.ts';
+import type { FleetMetricsStore } from './fleet-metrics-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { GroupStore } from './group-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
@@ -27,6 +29,10 @@ export interface Stores {
   telemetry: TelemetryStore;
   /** Saved fleet queries (dynamic groups). */
   groups: GroupStore;
+  /** Alert rules and their pending/firing subjects. */
+  alertRules: AlertRuleStore;
+  /** Fleet summary aggregates and device-rule matches. */
+  fleetMetrics: FleetMetricsStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

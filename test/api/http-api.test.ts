@@ -3,6 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: { issues?: Array<{ field: string }> } };
@@ -23,7 +24,8 @@ function promtoolCheck(text: string): Promise<{ code: number | null; output: str
 describe('management HTTP API', () => {
   let fx: ServerFixture;
   before(async () => {
-    fx = await createServerFixture();
+    // Fleet gauges recomputed every second, so the test sees the devices created below.
+    fx = await createServerFixture({ fleetMetrics: { refreshIntervalS: 1 } });
     const store = fx.server().store;
     for (let i = 0; i < 5; i++) {
       await store.createDevice(
@@ -111,7 +113,24 @@ describe('management HTTP API', () => {
 
   it('serves Prometheus metrics that promtool accepts', async () => {
     await fx.api('/api/v1/devices');
-    const text = await (await fetch(`http://127.0.0.1:${fx.httpPort}/metrics`)).text();
+    assert.equal(
+      (await fx.request('POST', '/api/v1/groups', { name: 'odd', query: 'tag.parity = "odd"' })).status,
+      201,
+    );
+    const scrape = async () => (await fetch(`http://127.0.0.1:${fx.httpPort}/metrics`)).text();
+    // The cached fleet summaries catch up on their interval (not per scrape).
+    await waitFor(async () => /^flotilla_fleet_online_ratio\{group="odd"\} 0$/m.test(await scrape()), {
+      what: 'fleet gauges refreshed',
+    });
+    const text = await scrape();
+    assert.match(text, /^flotilla_fleet_online_ratio 0$/m);
+    assert.match(text, /^flotilla_fleet_battery_devices\{bucket="unknown"\} 5$/m);
+    assert.match(text, /^flotilla_fleet_signal_devices\{group="odd",bucket="unknown"\} 2$/m);
+    assert.match(text, /^flotilla_fleet_firmware_devices\{version="unknown"\} 5$/m);
+    assert.match(text, /^# TYPE flotilla_fleet_firmware_current_ratio gauge$/m);
+    assert.match(text, /^# TYPE flotilla_fleet_error_rate gauge$/m);
+    assert.match(text, /^# TYPE flotilla_alert_evaluation_duration_seconds histogram$/m);
+    assert.match(text, /^# TYPE flotilla_alert_rule_matches gauge$/m);
     assert.match(text, /^flotilla_fleet_devices\{state="offline"\} 5$/m);
     assert.match(text, /^flotilla_gateway_connected_devices 0$/m);
     const check = await promtoolCheck(text);

@@ -1,6 +1,5 @@
-/** Fleet summary and health routes. */
+/** Health route (the fleet summary is in fleet-metrics.ts). */
 import { z } from 'zod';
-import { fleetSummarySchema } from '../../contracts/device.ts';
 import type { DeviceStore } from '../../store/types.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
@@ -27,15 +26,6 @@ export function systemRoutes(deps: {
         await store.fleetSummary(); // throws UnavailableError when the store is down
         return { status: 'ok' as const, version: deps.version, connectedDevices: deps.gatewayConnected() };
       },
-    }),
-    defineRoute({
-      method: 'GET',
-      path: '/api/v1/fleet/summary',
-      operationId: 'fleetSummary',
-      summary: 'How many devices are registered and online',
-      tag: 'fleet',
-      response: fleetSummarySchema,
-      handler: () => store.fleetSummary(),
     }),
   ];
 }

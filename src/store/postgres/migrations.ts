@@ -395,6 +395,42 @@ export const postgresMigrations: readonly Migration[] = [
   },
   {
     version: 12,
+    name: 'reserved_12',
+    // Placeholder for migration 12, which another branch adds; replaced at merge.
+    sql: 'SELECT 1;',
+  },
+  {
+    version: 13,
+    name: 'alert_rules',
+    sql: `
+      -- Alert rules (docs/alerts.md): the definition is the rule's JSON (alerts/rules/alert-rule.ts).
+      CREATE TABLE alert_rules (
+        name text COLLATE "C" NOT NULL PRIMARY KEY,
+        definition jsonb NOT NULL,
+        origin text NOT NULL CHECK (origin IN ('default', 'user')),
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      -- Default rules seeded once: a seeded rule the operator deleted is not brought back.
+      CREATE TABLE alert_rule_seeds (
+        name text COLLATE "C" NOT NULL PRIMARY KEY,
+        seeded_at bigint NOT NULL
+      );
+      -- Pending and firing subjects per rule, so a restart neither resets nor loses a duration.
+      CREATE TABLE alert_rule_state (
+        rule text COLLATE "C" NOT NULL,
+        subject_kind text NOT NULL,
+        subject_id text COLLATE "C" NOT NULL,
+        since_ms bigint NOT NULL,
+        streak integer NOT NULL,
+        firing text CHECK (firing IN ('info', 'warning', 'critical')),
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (rule, subject_kind, subject_id)
+      );
+    `,
+  },
+  {
+    version: 14,
     name: 'operator_tags',
     sql: `
       -- tags = reported_tags || operator_tags: what the device reports and what operators set

@@ -3,6 +3,8 @@ import type { Stores } from '../open-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
+import { PostgresAlertRuleStore } from './postgres-alert-rule-store.ts';
+import { PostgresFleetMetricsStore } from './postgres-fleet-metrics-store.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
@@ -38,6 +40,8 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     telemetry: new PostgresTelemetryStore(session),
     updates: new PostgresUpdateStore(session),
     groups: new PostgresGroupStore(session),
+    alertRules: new PostgresAlertRuleStore(session),
+    fleetMetrics: new PostgresFleetMetricsStore(session),
     close: () => session.close(),
   };
 }

@@ -367,6 +367,42 @@ export const sqliteMigrations: readonly Migration[] = [
   },
   {
     version: 12,
+    name: 'reserved_12',
+    // Placeholder for migration 12, which another branch adds; replaced at merge.
+    sql: 'SELECT 1;',
+  },
+  {
+    version: 13,
+    name: 'alert_rules',
+    sql: `
+      -- Alert rules (docs/alerts.md): the definition is the rule's JSON (alerts/rules/alert-rule.ts).
+      CREATE TABLE alert_rules (
+        name TEXT NOT NULL PRIMARY KEY,
+        definition TEXT NOT NULL CHECK (json_valid(definition)),
+        origin TEXT NOT NULL CHECK (origin IN ('default', 'user')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      -- Default rules seeded once: a seeded rule the operator deleted is not brought back.
+      CREATE TABLE alert_rule_seeds (
+        name TEXT NOT NULL PRIMARY KEY,
+        seeded_at INTEGER NOT NULL
+      ) STRICT;
+      -- Pending and firing subjects per rule, so a restart neither resets nor loses a duration.
+      CREATE TABLE alert_rule_state (
+        rule TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        since_ms INTEGER NOT NULL,
+        streak INTEGER NOT NULL,
+        firing TEXT CHECK (firing IN ('info', 'warning', 'critical')),
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (rule, subject_kind, subject_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 14,
     name: 'operator_tags',
     sql: `
       -- tags = reported_tags overlaid with operator_tags: what the device reports and what

@@ -2,6 +2,8 @@
 import type { Stores } from '../open-store.ts';
 import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
+import { SqliteAlertRuleStore } from './sqlite-alert-rule-store.ts';
+import { SqliteFleetMetricsStore } from './sqlite-fleet-metrics-store.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
@@ -32,6 +34,8 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     telemetry: new SqliteTelemetryStore(db),
     updates: new SqliteUpdateStore(db),
     groups: new SqliteGroupStore(db),
+    alertRules: new SqliteAlertRuleStore(db),
+    fleetMetrics: new SqliteFleetMetricsStore(db),
     close: () => devices.close(),
   };
 }
