@@ -321,9 +321,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     await releaseService.reconcile();
 
     createFleetMetrics(metricsRegistry, store);
-<<<<<<< HEAD
-=======
-    const groups = new GroupService({ groups: stores.groups, clock });
     const fleetMetrics = createFleetMetricsService({ store: stores.fleetMetrics, groups, clock });
     const fleetGauges = startFleetGauges(
       {
@@ -365,7 +362,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       { intervalMs: config.alerts.evaluationIntervalS * 1000 },
     );
     stopping.push(() => ruleDriver.stop());
->>>>>>> h-fleetalerts
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
