@@ -1,6 +1,7 @@
 /** The server's configuration: one schema, with units in names. */
 import { z } from 'zod';
 import { LOG_LEVELS } from '../infra/logger.ts';
+import { alertsConfigSchema } from '../alerts/escalation/escalation-config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(LOG_LEVELS);
@@ -123,6 +124,8 @@ export const serverConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Notification channels and escalation policies (docs/alerts.md). */
+  alerts: alertsConfigSchema,
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
   /** Simulated devices started inside the server process (npm start's demo fleet). */
   demoDevices: z.number().int().min(0).max(100_000).default(0),

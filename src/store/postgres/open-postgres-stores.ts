@@ -6,6 +6,7 @@ import { PgSession } from './pg-session.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
+import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
@@ -38,6 +39,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     telemetry: new PostgresTelemetryStore(session),
     updates: new PostgresUpdateStore(session),
     groups: new PostgresGroupStore(session),
+    notifications: new PostgresNotificationStore(session),
     close: () => session.close(),
   };
 }

@@ -5,6 +5,7 @@ import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
+import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
@@ -32,6 +33,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     telemetry: new SqliteTelemetryStore(db),
     updates: new SqliteUpdateStore(db),
     groups: new SqliteGroupStore(db),
+    notifications: new SqliteNotificationStore(db),
     close: () => devices.close(),
   };
 }
