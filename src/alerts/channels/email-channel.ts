@@ -53,6 +53,9 @@ export function createEmailChannel(
         sending.catch(() => undefined);
       }
     },
-    close: async () => transport.close(),
+    close(): Promise<void> {
+      transport.close();
+      return Promise.resolve();
+    },
   };
 }

@@ -150,7 +150,7 @@ export function createEscalationEngine(deps: EscalationEngineDeps, config: Escal
     /** Resolves when the queues (all, or one channel's) have nothing in flight. */
     async settled(channel?: string): Promise<void> {
       const waiting = channel === undefined ? [...queues.values()] : [queues.get(channel)];
-      await Promise.all(waiting.map((queue) => queue?.idle()));
+      await Promise.all(waiting.map((queue) => queue?.idle() ?? Promise.resolve()));
     },
 
     /** Stops ticking and waits for deliveries in flight (each ends by its timeout). */
@@ -159,7 +159,7 @@ export function createEscalationEngine(deps: EscalationEngineDeps, config: Escal
       interval = undefined;
       await running;
       await engine.settled();
-      await Promise.all(deps.channels.map((channel) => channel.close?.()));
+      await Promise.all(deps.channels.map((channel) => channel.close?.() ?? Promise.resolve()));
     },
 
     /** The alert's ledger rows, oldest first. */
