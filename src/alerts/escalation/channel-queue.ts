@@ -83,7 +83,11 @@ export class ChannelQueue {
       await this.#deps.store.markSent(record.id, clock.now());
       metrics.count(channel.name, 'sent');
     } catch (err) {
-      await this.#failed(record, err);
+      // Whatever the channel threw once its time was up, the cause is the timeout.
+      const cause = controller.signal.aborted
+        ? new DeliveryError(`timed out after ${channel.policy.timeoutMs} ms`, true)
+        : err;
+      await this.#failed(record, cause);
     } finally {
       timers.clearTimeout(timeout);
       metrics.observe(channel.name, (clock.now() - startedMs) / 1000);
