@@ -76,7 +76,7 @@ export function messageSubject(message: NotificationMessage): string {
   if (!alert) return '[flotilla] notification';
   const prefix = message.kind === 'resolved' ? 'RESOLVED' : alert.severity.toUpperCase();
   const escalated = message.kind === 'escalated' ? ' (escalated)' : '';
-  return `[flotilla] ${prefix}${escalated}: ${alert.title} — ${subjectText(alert)}`;
+  return `[flotilla] ${prefix}${escalated}: ${alert.title} - ${subjectText(alert)}`;
 }
 
 /** Plain text: the email body. */
@@ -84,9 +84,9 @@ export function messageText(message: NotificationMessage): string {
   if (message.digest) {
     const { count, alerts, link } = message.digest;
     const lines = alerts.map(
-      (a) => `- [${a.alert.severity}] ${a.kind}: ${a.alert.title} — ${subjectText(a.alert)} (${a.alert.id})`,
+      (a) => `- [${a.alert.severity}] ${a.kind}: ${a.alert.title} - ${subjectText(a.alert)} (${a.alert.id})`,
     );
-    const more = count > alerts.length ? [`… and ${count - alerts.length} more`] : [];
+    const more = count > alerts.length ? [`... and ${count - alerts.length} more`] : [];
     return [`${count} notifications were grouped by the rate limit:`, ...lines, ...more, '', link].join('\n');
   }
   const alert = message.alert;
@@ -96,7 +96,7 @@ export function messageText(message: NotificationMessage): string {
     '',
     `severity: ${alert.severity}    state: ${alert.state}    rule: ${alert.rule}`,
     `subject:  ${subjectText(alert)}`,
-    `opened:   ${alert.openedAt}    last raised: ${alert.lastRaisedAt} (${alert.raiseCount}×)`,
+    `opened:   ${alert.openedAt}    last raised: ${alert.lastRaisedAt} (${alert.raiseCount} times)`,
     ...(alert.resolvedAt ? [`resolved: ${alert.resolvedAt} by ${alert.resolvedBy ?? '?'}`] : []),
     '',
     alert.detail,
