@@ -65,7 +65,9 @@ describe('email channel to a real SMTP receiver', () => {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             // Headers unfolded (RFC 5322 §2.2.3) so each is one line.
-            raw: Buffer.concat(chunks).toString('utf8').replace(/\r\n[ \t]+/g, ' '),
+            raw: Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/\r\n[ \t]+/g, ' '),
           });
           callback();
         });

@@ -169,6 +169,25 @@ export function escalationContract(makeStores: () => Promise<Stores>): void {
       assert.equal(record?.attempts, 1);
     });
 
+    it('keeps one ledger row per alert, step, channel and kind, and counts the queue per channel', async () => {
+      const id = await h.raise();
+      const row = { alertId: id, step: 'warning:0', channel: 'team', kind: 'opened' as const, dueAtMs: t0 };
+      assert.equal(
+        await stores.notifications.schedule([row, { ...row, step: 'warning:1', dueAtMs: t0 + 1 }], []),
+        2,
+      );
+      assert.equal(await stores.notifications.schedule([row], []), 0);
+      assert.deepEqual([...(await stores.notifications.startedChains()).entries()], [[id, ['warning']]]);
+      assert.deepEqual(await stores.notifications.countQueued(), [{ channel: 'team', count: 2 }]);
+      await h.step(0);
+      // The chain had started (by hand), so the engine added nothing: warning:1 is still due.
+      assert.deepEqual(await stores.notifications.countQueued(), [{ channel: 'team', count: 1 }]);
+      await h.alerts.resolve(id, 'carol');
+      await h.step(0);
+      assert.deepEqual(await stores.notifications.countQueued(), []);
+      assert.deepEqual([...(await stores.notifications.startedChains()).keys()], []);
+    });
+
     it('groups a burst past the rate limit into one digest that counts every alert', async () => {
       h = buildHarness(stores, undefined, { log: { rateLimit: { max: 10, windowS: 60, digestListMax: 5 } } });
       for (let i = 0; i < 1000; i++)
