@@ -3,7 +3,9 @@
  * webhook (a real HTTP receiver), shows in GET /api/v1/alerts/{id}/notifications and on /metrics.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { alertRaiseSchema } from '../../src/alerts/alert.ts';
 import { verifyWebhook } from '../../src/alerts/channels/webhook-signature.ts';
@@ -11,6 +13,15 @@ import { createServerFixture, type ServerFixture } from '../helpers/server-fixtu
 import { freePort, waitFor } from '../helpers/wait.ts';
 
 const SECRET = 'server-e2e-secret-0123';
+const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
+
+function flotilla(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (err, stdout) =>
+      err ? reject(new Error(`flotilla ${args.join(' ')}: ${err.message}`)) : resolve(stdout),
+    );
+  });
+}
 
 describe('escalation in the server', () => {
   let fx: ServerFixture;
@@ -80,6 +91,15 @@ describe('escalation in the server', () => {
       'team opened critical:0',
     ]);
     assert.equal((await fx.api(`/api/v1/alerts/nope/notifications`)).status, 404);
+
+    const table = await flotilla([
+      'alerts',
+      'notifications',
+      alert.id,
+      '--server',
+      `http://127.0.0.1:${fx.httpPort}`,
+    ]);
+    assert.match(table, /critical:0\s+team\s+opened\s+sent\s+1/);
 
     const metrics = await (await fetch(`http://127.0.0.1:${fx.httpPort}/metrics`)).text();
     assert.match(metrics, /flotilla_notifications_total\{channel="team",outcome="sent"\} 1/);
