@@ -1,6 +1,7 @@
 /**
  * The notification ledger on the shared pg.Pool. Admission takes a transaction-scoped advisory
- * lock per channel, so two servers apply one channel's rate limit one after the other.
+ * lock per channel, so two servers apply one channel's rate limit one after the other; claims
+ * skip rows another server is claiming.
  */
 import type { AlertSeverity } from '../../alerts/alert.ts';
 import type {
@@ -23,6 +24,8 @@ import type { PgSession } from './pg-session.ts';
 const sql = Object.fromEntries(
   Object.entries(notificationSql).map(([key, text]) => [key, numbered(text)]),
 ) as Record<keyof typeof notificationSql, string>;
+// Two servers claiming at once take different rows (the IN list is not re-checked after a lock wait).
+sql.claimDue = numbered(notificationSql.claimDue.replace('LIMIT ?)', 'LIMIT ? FOR UPDATE SKIP LOCKED)'));
 const lockChannel = "SELECT pg_advisory_xact_lock(hashtext('flotilla.notify:' || $1))";
 const countOf = (rows: Array<{ count: string | number }>): number => Number(rows[0]?.count ?? 0);
 
