@@ -43,6 +43,9 @@ import { rolloutRoutes } from './api/routes/rollouts.ts';
 import { alertRoutes } from './api/routes/alerts.ts';
 import { createAlertMetrics } from './alerts/alert-metrics.ts';
 import { createAlertService } from './alerts/alert-service.ts';
+import { buildChannels } from './alerts/channels/build-channels.ts';
+import { createEscalationEngine } from './alerts/escalation/escalation-engine.ts';
+import { alertNotificationRoutes } from './api/routes/alert-notifications.ts';
 import { startRolloutDriver } from './ota/rollouts/rollout-driver.ts';
 import { createRolloutService } from './ota/rollouts/rollout-service.ts';
 import { telemetryReader } from './ota/rollouts/telemetry-reader.ts';
@@ -210,6 +213,25 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     });
     createAlertMetrics(metricsRegistry, alerts);
     const groups = new GroupService({ groups: stores.groups, clock });
+    let httpUrl = '';
+    const escalation = createEscalationEngine(
+      {
+        notifications: stores.notifications,
+        alerts: stores.alerts,
+        channels: await buildChannels(config.alerts, {
+          clock,
+          logger: logger.child({ component: 'alerts' }),
+        }),
+        clock,
+        timers,
+        logger: logger.child({ component: 'escalation' }),
+        metricsRegistry,
+        apiUrl: () => httpUrl,
+      },
+      config.alerts.escalation,
+    );
+    escalation.start();
+    stopping.push(() => escalation.stop());
     const rollouts = createRolloutService(
       {
         store: stores.rollouts,
@@ -401,6 +423,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...alertRoutes({ service: alerts }),
         ...alertRuleRoutes({ rules: alertRules }),
         ...fleetMetricsRoutes({ service: fleetMetrics }),
+        ...alertNotificationRoutes({ service: alerts, escalation }),
         ...telemetryRoutes({ store: stores.telemetry, clock }),
       ],
     });
@@ -408,9 +431,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     stopping.push(() => http.close());
     const httpAddress = http.server.address();
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port;
+    httpUrl = `http://${urlHost(config.http.host)}:${httpPort}`;
 
     return {
-      httpUrl: `http://${urlHost(config.http.host)}:${httpPort}`,
+      httpUrl,
       mqttUrl,
       deviceHttpUrl,
       pki,

@@ -1,6 +1,7 @@
 /** `flotilla alerts list|show|ack|resolve`: alerts from the shell. */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { notificationSchema } from '../api/routes/alert-notifications.ts';
 import { alertEventSchema, alertSchema } from '../api/routes/alerts.ts';
 import { registerAlertRulesCommand } from './alert-rules-command.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
@@ -92,6 +93,32 @@ export function registerAlertsCommand(program: Command): void {
         process.stdout.write(
           `${iso(event.atMs)}  ${event.actor}  ${event.kind}${event.note ? `: ${event.note}` : ''}\n`,
         );
+    });
+
+  alerts
+    .command('notifications')
+    .description('The escalation steps and notifications of an alert (channel, state, attempts, last error)')
+    .argument('<id>', 'alert id')
+    .option(...serverOption, defaultServerUrl(process.env))
+    .option('--json', 'print JSON for scripts', false)
+    .action(async (id: string, flags: CommonFlags) => {
+      const view = await new ApiClient(flags.server).get(
+        `/api/v1/alerts/${encodeURIComponent(id)}/notifications`,
+        z.object({ items: z.array(notificationSchema) }),
+      );
+      if (flags.json) return printJson(view);
+      printTable(
+        ['DUE', 'STEP', 'CHANNEL', 'KIND', 'STATE', 'ATTEMPTS', 'LAST ERROR'],
+        view.items.map((n) => [
+          iso(n.dueAtMs),
+          n.step,
+          n.channel,
+          n.kind,
+          n.state,
+          String(n.attempts),
+          n.lastError ?? '',
+        ]),
+      );
     });
 
   for (const [command, action, description] of [

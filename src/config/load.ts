@@ -12,7 +12,7 @@ import { serverConfigSchema, type ServerConfig } from './schema.ts';
 type Json = Record<string, unknown>;
 
 /** Environment variable → config path, and how to read its value. */
-export const envVariables: Record<string, { path: string[]; type: 'string' | 'int' }> = {
+export const envVariables: Record<string, { path: string[]; type: 'string' | 'int' | 'json' }> = {
   FLOTILLA_DATA_DIR: { path: ['dataDir'], type: 'string' },
   FLOTILLA_HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   FLOTILLA_HTTP_PORT: { path: ['http', 'port'], type: 'int' },
@@ -28,6 +28,8 @@ export const envVariables: Record<string, { path: string[]; type: 'string' | 'in
   FLOTILLA_POSTGRES_SCHEMA: { path: ['store', 'postgresSchema'], type: 'string' },
   FLOTILLA_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   FLOTILLA_DEMO_DEVICES: { path: ['demoDevices'], type: 'int' },
+  FLOTILLA_ALERTS_CHANNELS: { path: ['alerts', 'channels'], type: 'json' },
+  FLOTILLA_ALERTS_ESCALATION: { path: ['alerts', 'escalation'], type: 'json' },
 };
 
 export interface ConfigSources {
@@ -85,10 +87,20 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
         throw new ConfigError(`${spec.path.join('.')}: ${name}=${JSON.stringify(raw)} is not a whole number`);
       }
       value = Number(raw.trim());
+    } else if (spec.type === 'json') {
+      value = parseJsonVariable(name, spec.path, raw);
     }
     setPath(out, spec.path, value);
   }
   return out;
+}
+
+function parseJsonVariable(name: string, path: string[], raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw new ConfigError(`${path.join('.')}: ${name} is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 function setPath(target: Json, path: string[], value: unknown): void {

@@ -1,6 +1,7 @@
 /** The server's configuration: one schema, with units in names. */
 import { z } from 'zod';
 import { LOG_LEVELS } from '../infra/logger.ts';
+import { alertsConfigSchema } from '../alerts/escalation/escalation-config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(LOG_LEVELS);
@@ -91,12 +92,6 @@ export const serverConfigSchema = z.strictObject({
       rescanIntervalS: z.number().min(1).max(86_400).default(600),
     })
     .prefault({}),
-  alerts: z
-    .strictObject({
-      /** How often every alert rule is evaluated (docs/alerts.md, "Evaluation"). */
-      evaluationIntervalS: z.number().min(1).max(86_400).default(60),
-    })
-    .prefault({}),
   fleetMetrics: z
     .strictObject({
       /** How often the fleet and saved-group summaries behind /metrics are recomputed. */
@@ -137,6 +132,8 @@ export const serverConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Alert rule evaluation, notification channels and escalation policies (docs/alerts.md). */
+  alerts: alertsConfigSchema,
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
   /** Simulated devices started inside the server process (npm start's demo fleet). */
   demoDevices: z.number().int().min(0).max(100_000).default(0),

@@ -4,6 +4,7 @@ import type { AlertStore } from './alert-types.ts';
 import type { FleetMetricsStore } from './fleet-metrics-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { GroupStore } from './group-types.ts';
+import type { NotificationStore } from './notification-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
 import type { RolloutStore } from './rollout-types.ts';
@@ -33,6 +34,8 @@ export interface Stores {
   alertRules: AlertRuleStore;
   /** Fleet summary aggregates and device-rule matches. */
   fleetMetrics: FleetMetricsStore;
+  /** The escalation ledger (alert notifications). */
+  notifications: NotificationStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

@@ -80,6 +80,7 @@ describe('flotilla CLI', () => {
       ['alerts', '--help'],
       ['alerts', 'list', '--help'],
       ['alerts', 'show', '--help'],
+      ['alerts', 'notifications', '--help'],
       ['alerts', 'ack', '--help'],
       ['alerts', 'resolve', '--help'],
       ['keys', 'generate', '--help'],

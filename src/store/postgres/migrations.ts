@@ -393,12 +393,7 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
-  {
-    version: 12,
-    name: 'reserved_12',
-    // Placeholder for migration 12, which another branch adds; replaced at merge.
-    sql: 'SELECT 1;',
-  },
+  { version: 12, name: 'reserved_12', sql: 'SELECT 1' },
   {
     version: 13,
     name: 'alert_rules',
@@ -431,6 +426,36 @@ export const postgresMigrations: readonly Migration[] = [
   },
   {
     version: 14,
+    name: 'alert_notifications',
+    sql: `
+      -- The escalation ledger (docs/alerts.md): one row per alert, chain step, channel and kind,
+      -- so a restart neither resends nor loses a step. No foreign key: a digest row's alert_id is
+      -- the digest's own id; grouped rows point at their digest with digest_id.
+      CREATE TABLE alert_notifications (
+        id bigserial PRIMARY KEY,
+        alert_id text NOT NULL,
+        step text NOT NULL,
+        channel text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('opened', 'escalated', 'resolved', 'digest')),
+        due_at bigint NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'grouped', 'cancelled')),
+        attempts bigint NOT NULL DEFAULT 0,
+        admitted_at bigint,
+        next_attempt_at bigint,
+        last_error text,
+        sent_at bigint,
+        digest_id text
+      );
+      CREATE UNIQUE INDEX alert_notifications_key ON alert_notifications (alert_id, step, channel, kind);
+      CREATE INDEX alert_notifications_due_idx ON alert_notifications (channel, state, due_at);
+      CREATE INDEX alert_notifications_admitted_idx ON alert_notifications (channel, admitted_at);
+      CREATE INDEX alert_notifications_digest_idx ON alert_notifications (digest_id);
+      -- Resolved notifications look at alerts resolved recently.
+      CREATE INDEX alerts_resolved_at_idx ON alerts (resolved_at);
+    `,
+  },
+  {
+    version: 15,
     name: 'operator_tags',
     sql: `
       -- tags = reported_tags || operator_tags: what the device reports and what operators set

@@ -8,6 +8,7 @@ import { PostgresFleetMetricsStore } from './postgres-fleet-metrics-store.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
+import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
@@ -42,6 +43,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     groups: new PostgresGroupStore(session),
     alertRules: new PostgresAlertRuleStore(session),
     fleetMetrics: new PostgresFleetMetricsStore(session),
+    notifications: new PostgresNotificationStore(session),
     close: () => session.close(),
   };
 }

@@ -365,12 +365,7 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
-  {
-    version: 12,
-    name: 'reserved_12',
-    // Placeholder for migration 12, which another branch adds; replaced at merge.
-    sql: 'SELECT 1;',
-  },
+  { version: 12, name: 'reserved_12', sql: 'SELECT 1' },
   {
     version: 13,
     name: 'alert_rules',
@@ -403,6 +398,36 @@ export const sqliteMigrations: readonly Migration[] = [
   },
   {
     version: 14,
+    name: 'alert_notifications',
+    sql: `
+      -- The escalation ledger (docs/alerts.md): one row per alert, chain step, channel and kind,
+      -- so a restart neither resends nor loses a step. No foreign key: a digest row's alert_id is
+      -- the digest's own id; grouped rows point at their digest with digest_id.
+      CREATE TABLE alert_notifications (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('opened', 'escalated', 'resolved', 'digest')),
+        due_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'grouped', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        admitted_at INTEGER,
+        next_attempt_at INTEGER,
+        last_error TEXT,
+        sent_at INTEGER,
+        digest_id TEXT
+      ) STRICT;
+      CREATE UNIQUE INDEX alert_notifications_key ON alert_notifications (alert_id, step, channel, kind);
+      CREATE INDEX alert_notifications_due_idx ON alert_notifications (channel, state, due_at);
+      CREATE INDEX alert_notifications_admitted_idx ON alert_notifications (channel, admitted_at);
+      CREATE INDEX alert_notifications_digest_idx ON alert_notifications (digest_id);
+      -- Resolved notifications look at alerts resolved recently.
+      CREATE INDEX alerts_resolved_at_idx ON alerts (resolved_at);
+    `,
+  },
+  {
+    version: 15,
     name: 'operator_tags',
     sql: `
       -- tags = reported_tags overlaid with operator_tags: what the device reports and what

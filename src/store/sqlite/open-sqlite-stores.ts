@@ -7,6 +7,7 @@ import { SqliteFleetMetricsStore } from './sqlite-fleet-metrics-store.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
+import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
@@ -36,6 +37,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     groups: new SqliteGroupStore(db),
     alertRules: new SqliteAlertRuleStore(db),
     fleetMetrics: new SqliteFleetMetricsStore(db),
+    notifications: new SqliteNotificationStore(db),
     close: () => devices.close(),
   };
 }
