@@ -42,6 +42,7 @@ import { rolloutRoutes } from './api/routes/rollouts.ts';
 import { alertRoutes } from './api/routes/alerts.ts';
 import { createAlertMetrics } from './alerts/alert-metrics.ts';
 import { createAlertService } from './alerts/alert-service.ts';
+import { startAnomalyDetection } from './anomaly/index.ts';
 import { startRolloutDriver } from './ota/rollouts/rollout-driver.ts';
 import { createRolloutService } from './ota/rollouts/rollout-service.ts';
 import { telemetryReader } from './ota/rollouts/telemetry-reader.ts';
@@ -221,6 +222,18 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       { tickIntervalMs: config.rollouts.tickIntervalS * 1000 },
     );
     stopping.push(() => rolloutDriver.stop());
+    const anomalies = startAnomalyDetection(
+      {
+        store: stores.anomaly,
+        alerts,
+        clock,
+        timers,
+        logger: logger.child({ component: 'anomaly' }),
+        metricsRegistry,
+      },
+      config.anomaly,
+    );
+    if (anomalies) stopping.push(() => anomalies.stop());
     mqttUrl = `mqtts://${config.mqtt.publicHost}:${gateway.port()}`;
 
     const revocation = createRevocationService({

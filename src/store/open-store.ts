@@ -1,5 +1,6 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
 import type { AlertStore } from './alert-types.ts';
+import type { AnomalyStore } from './anomaly-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { GroupStore } from './group-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
@@ -27,6 +28,8 @@ export interface Stores {
   telemetry: TelemetryStore;
   /** Saved fleet queries (dynamic groups). */
   groups: GroupStore;
+  /** Aggregated reads of anomaly detection. */
+  anomaly: AnomalyStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

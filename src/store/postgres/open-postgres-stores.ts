@@ -4,6 +4,7 @@ import { migratePostgres } from './migrations.ts';
 import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
+import { PostgresAnomalyStore } from './postgres-anomaly-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
@@ -38,6 +39,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     telemetry: new PostgresTelemetryStore(session),
     updates: new PostgresUpdateStore(session),
     groups: new PostgresGroupStore(session),
+    anomaly: new PostgresAnomalyStore(session),
     close: () => session.close(),
   };
 }

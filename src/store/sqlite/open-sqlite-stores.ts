@@ -3,6 +3,7 @@ import type { Stores } from '../open-store.ts';
 import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
+import { SqliteAnomalyStore } from './sqlite-anomaly-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
 import { runSync } from './sqlite-errors.ts';
@@ -32,6 +33,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     telemetry: new SqliteTelemetryStore(db),
     updates: new SqliteUpdateStore(db),
     groups: new SqliteGroupStore(db),
+    anomaly: new SqliteAnomalyStore(db),
     close: () => devices.close(),
   };
 }
