@@ -2,11 +2,12 @@
  * Peer outliers: devices whose metric is far from that of their peers (same hardware model and
  * firmware), measured by a robust z-score — (x − median) / (1.4826 × MAD), which is
  * 0.6745 × (x − median) / MAD — so a few broken devices cannot hide themselves by inflating the
- * spread the way they would a mean and standard deviation. Pure; docs/anomaly-detection.md.
+ * spread the way they would a mean and standard deviation. The MAD is taken on the device's side
+ * of the median (double MAD) when that is wider, so skewed metrics are judged fairly. Pure; docs/anomaly-detection.md.
  */
 import { poissonUpperTail } from '../stats/binomial.ts';
 import { normalUpperTail } from '../stats/rank-tests.ts';
-import { median, robustScale } from '../stats/robust.ts';
+import { median, robustScale, sidedRobustScale } from '../stats/robust.ts';
 import type { PeerSample } from '../store/anomaly-types.ts';
 import type { PeerMetric, PeerOutlierConfig } from './anomaly-config.ts';
 
@@ -120,13 +121,17 @@ function groupOutliers(threshold: number, members: readonly PeerValue[]): PeerOu
   const rule = PEER_METRIC_RULES[members[0]!.metric];
   const xs = members.map((m) => m.value);
   const center = median(xs);
-  const spread = Math.max(robustScale(xs, center), rule.minScale);
+  // Each side has its own spread (double MAD), never below the whole group's: a skewed metric's
+  // long tail is not outlying, and a symmetric one is not judged on half the data alone.
+  const whole = Math.max(robustScale(xs, center), rule.minScale);
+  const spreadOf = (side: 'high' | 'low') => Math.max(sidedRobustScale(xs, center, side), whole);
+  const spreads = { high: spreadOf('high'), low: spreadOf('low') };
   // A counter's rate is noisy by Poisson chance alone; a device is judged against its own
   // exposure, and must also be improbable under the peers' median rate.
   const tailLimit = normalUpperTail(threshold);
   const found: PeerOutlier[] = [];
   for (const m of members) {
-    let scale = spread;
+    let scale = m.value >= center ? spreads.high : spreads.low;
     if (m.hours !== undefined && m.hours > 0)
       scale = Math.max(scale, Math.sqrt(Math.max(center, 1) / m.hours));
     if (scale <= 0) continue;

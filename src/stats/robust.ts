@@ -38,3 +38,13 @@ export function robustScale(values: readonly number[], center = median(values)):
   if (mad > 0) return MAD_TO_SD * mad;
   return MEAN_AD_TO_SD * meanAbsoluteDeviation(values, center);
 }
+
+/**
+ * The robust spread of one side of `values` (those at or above the median for `high`, at or below
+ * for `low`) — the "double MAD": skewed data (battery drain, error counts) has a long upper tail
+ * that a single MAD, dominated by the short side, would call outlying.
+ */
+export function sidedRobustScale(values: readonly number[], center: number, side: 'high' | 'low'): number {
+  const half = values.filter((v) => (side === 'high' ? v >= center : v <= center));
+  return robustScale(half, center);
+}
