@@ -46,6 +46,7 @@ import { createAlertService } from './alerts/alert-service.ts';
 import { buildChannels } from './alerts/channels/build-channels.ts';
 import { createEscalationEngine } from './alerts/escalation/escalation-engine.ts';
 import { alertNotificationRoutes } from './api/routes/alert-notifications.ts';
+import { startAnomalyDetection } from './anomaly/index.ts';
 import { startRolloutDriver } from './ota/rollouts/rollout-driver.ts';
 import { createRolloutService } from './ota/rollouts/rollout-service.ts';
 import { telemetryReader } from './ota/rollouts/telemetry-reader.ts';
@@ -253,6 +254,18 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       { tickIntervalMs: config.rollouts.tickIntervalS * 1000 },
     );
     stopping.push(() => rolloutDriver.stop());
+    const anomalies = startAnomalyDetection(
+      {
+        store: stores.anomaly,
+        alerts,
+        clock,
+        timers,
+        logger: logger.child({ component: 'anomaly' }),
+        metricsRegistry,
+      },
+      config.anomaly,
+    );
+    if (anomalies) stopping.push(() => anomalies.stop());
     mqttUrl = `mqtts://${config.mqtt.publicHost}:${gateway.port()}`;
 
     const revocation = createRevocationService({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../infra/logger.ts';
 import { alertsConfigSchema } from '../alerts/escalation/escalation-config.ts';
+import { anomalyConfigSchema } from '../anomaly/anomaly-config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(LOG_LEVELS);
@@ -135,6 +136,8 @@ export const serverConfigSchema = z.strictObject({
   /** Alert rule evaluation, notification channels and escalation policies (docs/alerts.md). */
   alerts: alertsConfigSchema,
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
+  /** Anomaly detection: peer outliers, offline clusters, error-rate changes (docs/anomaly-detection.md). */
+  anomaly: anomalyConfigSchema.prefault({}),
   /** Simulated devices started inside the server process (npm start's demo fleet). */
   demoDevices: z.number().int().min(0).max(100_000).default(0),
 });

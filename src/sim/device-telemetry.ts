@@ -14,6 +14,7 @@ import {
 import type { SenderOptions } from '../agent/telemetry/sender.ts';
 import { TELEMETRY_DEFAULTS, type TelemetrySettings } from '../agent/telemetry/settings.ts';
 import type { Agent, AgentDeps, AgentOptions } from '../agent/types.ts';
+import type { FaultLookup } from './sim-faults.ts';
 import { simTelemetrySource } from './sim-telemetry.ts';
 
 export interface SimTelemetryOptions {
@@ -28,6 +29,8 @@ export interface SimTelemetryOptions {
   sender?: SenderOptions;
   /** Errors per second on healthy firmware; default SIM_TELEMETRY_DEFAULTS.errorRatePerS. */
   errorRatePerS?: number;
+  /** Battery percentage points lost per hour; default SIM_TELEMETRY_DEFAULTS.batteryDrainPerHour. */
+  batteryDrainPerHour?: number;
   outbox?: { maxBytes?: number; maxBatches?: number };
 }
 
@@ -39,6 +42,8 @@ export interface SimTelemetryContext {
   /** How many times the base error rate the booted firmware reports. */
   errorFactor: number;
   bootReason: string;
+  /** The device's planted fault, if any (SimulationHandle.plantFault). */
+  fault?: FaultLookup;
 }
 
 /** The cadences a simulation asked for, on top of the agent's defaults. Pure. */
@@ -75,6 +80,10 @@ export function createSimDeviceTelemetry(
         bootMs: deps.clock.now(),
         errorFactor: context.errorFactor,
         ...(options.errorRatePerS !== undefined ? { errorRatePerS: options.errorRatePerS } : {}),
+        ...(options.batteryDrainPerHour !== undefined
+          ? { batteryDrainPerHour: options.batteryDrainPerHour }
+          : {}),
+        ...(context.fault ? { fault: context.fault } : {}),
       }),
     ],
     boot: { code: context.bootReason },

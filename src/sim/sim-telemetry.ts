@@ -7,6 +7,7 @@
  */
 import type { MetricSource } from '../agent/telemetry/collector.ts';
 import { mix32, mulberry32 } from './attributes.ts';
+import { batteryDrainFactorAt, errorFactorAt, type FaultLookup } from './sim-faults.ts';
 
 export const SIM_TELEMETRY_DEFAULTS = {
   /** Errors per second of a device on healthy firmware (~1 per 100 s). */
@@ -24,6 +25,8 @@ export interface SimSourceOptions {
   /** Multiplies the error rate (errorRateFactor of the booted image). */
   errorFactor?: number;
   batteryDrainPerHour?: number;
+  /** A fault planted while the device runs (sim-faults.ts): faster battery drain, more errors. */
+  fault?: FaultLookup;
 }
 
 export function simTelemetrySource(options: SimSourceOptions): MetricSource {
@@ -36,15 +39,23 @@ export function simTelemetrySource(options: SimSourceOptions): MetricSource {
   const memoryMean = 25 + 40 * random();
   const storageAtBoot = 20 + 50 * random();
   let lastErrorsAtMs = options.bootMs;
+  // The battery integrates its drain, so a fault planted later changes the slope from then on.
+  let battery = batteryAtBoot;
+  let batteryAtMs = options.bootMs;
+  const batteryAt = (now: number): number => {
+    if (now > batteryAtMs) {
+      battery -= drainPerMs * batteryDrainFactorAt(options.fault?.(), now) * (now - batteryAtMs);
+      batteryAtMs = now;
+    }
+    return battery;
+  };
   const noise = (spread: number) => (random() + random() + random() - 1.5) * spread;
   const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
   const round = (value: number) => Math.round(value * 100) / 100;
 
   const readers: Record<string, (nowMs: number) => number> = {
-    battery_pct: (now) =>
-      clamp(round(batteryAtBoot - drainPerMs * (now - options.bootMs) + noise(0.3)), 0, 100),
-    battery_v: (now) =>
-      round(3.3 + (0.9 * clamp(batteryAtBoot - drainPerMs * (now - options.bootMs), 0, 100)) / 100),
+    battery_pct: (now) => clamp(round(batteryAt(now) + noise(0.3)), 0, 100),
+    battery_v: (now) => round(3.3 + (0.9 * clamp(batteryAt(now), 0, 100)) / 100),
     signal_dbm: () => clamp(round(signalMean + noise(4)), -150, 0),
     temperature_c: (now) =>
       round(temperatureMean + 4 * Math.sin((2 * Math.PI * (now % 86_400_000)) / 86_400_000) + noise(0.5)),
@@ -54,7 +65,7 @@ export function simTelemetrySource(options: SimSourceOptions): MetricSource {
     errors: (now) => {
       const elapsedS = Math.max(0, now - lastErrorsAtMs) / 1000;
       lastErrorsAtMs = now;
-      return poisson(rate * elapsedS, random);
+      return poisson(rate * errorFactorAt(options.fault?.(), now) * elapsedS, random);
     },
   };
   return {

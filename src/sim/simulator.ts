@@ -16,6 +16,7 @@ import { prepareSimIdentities, type SimIdentity } from './identities.ts';
 import { forEachConcurrent } from './pool.ts';
 import { prepareProvisionedIdentities, type SimProvisioning } from './provisioned-identities.ts';
 import { simulatedImage } from './sim-firmware.ts';
+import type { SimFault } from './sim-faults.ts';
 import { createUpdatingAgent, type SimUpdateOptions } from './updating-agent.ts';
 import {
   createSimDeviceTelemetry,
@@ -83,6 +84,17 @@ export interface SimulationHandle {
   /** Resolves once every device has made its first connection attempt (or on stop). */
   readonly ramped: Promise<RampResult>;
   connectedCount(): number;
+  /**
+   * Plants a fault in the devices' telemetry from now on (sim-faults.ts): `sinceMs` defaults to
+   * now. Replaces an earlier fault of the same devices. Needs `telemetry`.
+   */
+  plantFault(deviceIds: readonly string[], fault: Omit<SimFault, 'sinceMs'> & { sinceMs?: number }): void;
+  /** Removes every planted fault. */
+  clearFaults(): void;
+  /** Takes the devices offline at once (a site losing its network): they disconnect cleanly and stay off. */
+  disconnect(deviceIds: readonly string[]): Promise<void>;
+  /** Powers the devices on again. */
+  reconnect(deviceIds: readonly string[]): void;
   /** Stops the ramp and every agent; resolves when all have disconnected. */
   stop(): Promise<void>;
 }
@@ -113,6 +125,7 @@ export async function startSimulation(
   const progress = () => options.onProgress?.(connected, devices.length);
   const agentDeps: AgentDeps = { ...deps, logger: quietLogger(deps.logger) };
   const firstOutcomes: Promise<boolean>[] = [];
+  const faults = new Map<string, SimFault>();
 
   const updates = options.updates
     ? {
@@ -157,6 +170,7 @@ export async function startSimulation(
             tls: agentOptions.tls,
             dir,
             ...boot,
+            fault: () => faults.get(identity.deviceId),
           })
       : undefined;
     if (updates) {
@@ -198,6 +212,19 @@ export async function startSimulation(
     stats,
     ramped,
     connectedCount: () => connected,
+    plantFault(deviceIds, fault) {
+      const planted: SimFault = { ...fault, sinceMs: fault.sinceMs ?? deps.clock.now() };
+      for (const id of deviceIds) faults.set(id, planted);
+    },
+    clearFaults: () => faults.clear(),
+    async disconnect(deviceIds) {
+      const ids = new Set(deviceIds);
+      await Promise.all(agents.filter((agent) => ids.has(agent.deviceId)).map((agent) => agent.stop()));
+    },
+    reconnect(deviceIds) {
+      const ids = new Set(deviceIds);
+      for (const agent of agents) if (ids.has(agent.deviceId)) agent.start();
+    },
     async stop() {
       stopped = true;
       onStop();

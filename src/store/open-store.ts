@@ -2,6 +2,7 @@
 import type { AlertRuleStore } from './alert-rule-types.ts';
 import type { AlertStore } from './alert-types.ts';
 import type { FleetMetricsStore } from './fleet-metrics-types.ts';
+import type { AnomalyStore } from './anomaly-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { GroupStore } from './group-types.ts';
 import type { NotificationStore } from './notification-types.ts';
@@ -36,6 +37,8 @@ export interface Stores {
   fleetMetrics: FleetMetricsStore;
   /** The escalation ledger (alert notifications). */
   notifications: NotificationStore;
+  /** Aggregated reads of anomaly detection. */
+  anomaly: AnomalyStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

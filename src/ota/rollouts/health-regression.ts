@@ -11,6 +11,13 @@
  * cohort's noise does not stop a rollout, and a tiny but certain change does not either.
  */
 import { z } from 'zod';
+import { binomialUpperTail, poissonRateTest as rateTest } from '../../stats/binomial.ts';
+import { mannWhitneyGreater } from '../../stats/rank-tests.ts';
+import { median } from '../../stats/robust.ts';
+
+// Kept importable from here: the statistics moved to src/stats/ (shared with anomaly detection).
+export { binomialUpperTail, mannWhitneyGreater, median };
+export { normalUpperTail } from '../../stats/rank-tests.ts';
 
 export const counterMetrics = ['errors', 'crashes', 'reboots', 'disconnects'] as const;
 export type CounterMetric = (typeof counterMetrics)[number];
@@ -144,19 +151,6 @@ function compareRates(
   return { ...base, value, pValue, status, detail };
 }
 
-/**
- * Rate ratio (half an occurrence added on each side: finite when the baseline saw none) and the
- * exact one-sided p-value: given k1 + k0 occurrences, k1 is Binomial(k1 + k0, h1 / (h1 + h0))
- * when both sides have the same rate.
- */
-function rateTest(k1: number, h1: number, k0: number, h0: number): { value: number; pValue: number } {
-  if (h1 <= 0) return { value: 1, pValue: 1 };
-  return {
-    value: (k1 + 0.5) / h1 / ((k0 + 0.5) / h0),
-    pValue: binomialUpperTail(k1, k1 + k0, h1 / (h1 + h0)),
-  };
-}
-
 function compareDrains(
   config: HealthRegressionConfig,
   maxRatio: number,
@@ -225,93 +219,4 @@ function total<T>(items: readonly T[], value: (item: T) => number): number {
   let sum = 0;
   for (const item of items) sum += value(item);
   return sum;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Natural log of n choose k. */
-function logChoose(n: number, k: number): number {
-  return logFactorial(n) - logFactorial(k) - logFactorial(n - k);
-}
-
-const LOG_FACTORIALS: number[] = [0];
-for (let i = 1; i < 256; i += 1) LOG_FACTORIALS.push(LOG_FACTORIALS[i - 1]! + Math.log(i));
-
-/** ln(n!) — a table below 256, Stirling's series above (error < 1e-10). */
-function logFactorial(n: number): number {
-  if (n < 256) return LOG_FACTORIALS[n]!;
-  const x = n + 1;
-  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x) - 1 / (360 * x ** 3);
-}
-
-/**
- * P(X ≥ k) for X ~ Binomial(n, p): exact, summed in log space from k upwards (terms decrease
- * fast past the mode; stops once they no longer change the sum).
- */
-export function binomialUpperTail(k: number, n: number, p: number): number {
-  if (k <= 0) return 1;
-  if (k > n) return 0;
-  if (p <= 0) return 0;
-  if (p >= 1) return 1;
-  // Ten standard deviations below the mean: the tail is 1 to double precision.
-  if (k < n * p - 10 * Math.sqrt(n * p * (1 - p))) return 1;
-  const logP = Math.log(p);
-  const logQ = Math.log1p(-p);
-  const terms: number[] = [];
-  let maxTerm = -Infinity;
-  for (let i = k; i <= n; i += 1) {
-    const term = logChoose(n, i) + i * logP + (n - i) * logQ;
-    terms.push(term);
-    if (term > maxTerm) maxTerm = term;
-    // Past the mode the terms only shrink: stop when they are negligible.
-    if (i > n * p && term < maxTerm - 40) break;
-  }
-  let sum = 0;
-  for (const term of terms) sum += Math.exp(term - maxTerm);
-  return Math.min(1, Math.exp(maxTerm) * sum);
-}
-
-/**
- * One-sided Mann-Whitney U test that `xs` tend to be larger than `ys`: the normal approximation
- * with a tie correction and a continuity correction.
- */
-export function mannWhitneyGreater(xs: readonly number[], ys: readonly number[]): number {
-  const n1 = xs.length;
-  const n2 = ys.length;
-  if (n1 === 0 || n2 === 0) return 1;
-  const all = [...xs.map((v) => ({ v, x: true })), ...ys.map((v) => ({ v, x: false }))].sort(
-    (a, b) => a.v - b.v,
-  );
-  let rankSumX = 0;
-  let tieTerm = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j += 1;
-    const rank = (i + j) / 2 + 1;
-    const ties = j - i + 1;
-    tieTerm += ties ** 3 - ties;
-    for (let t = i; t <= j; t += 1) if (all[t]!.x) rankSumX += rank;
-    i = j + 1;
-  }
-  const u = rankSumX - (n1 * (n1 + 1)) / 2;
-  const n = n1 + n2;
-  const mean = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  if (variance <= 0) return 1;
-  const z = (u - mean - 0.5) / Math.sqrt(variance);
-  return normalUpperTail(z);
-}
-
-/** P(Z ≥ z) for a standard normal Z (Abramowitz-Stegun 7.1.26 via erfc; error < 1.5e-7). */
-export function normalUpperTail(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly =
-    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erfc = poly * Math.exp(-x * x);
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }

@@ -6,6 +6,7 @@ import { PgSession } from './pg-session.ts';
 import { PostgresAlertRuleStore } from './postgres-alert-rule-store.ts';
 import { PostgresFleetMetricsStore } from './postgres-fleet-metrics-store.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
+import { PostgresAnomalyStore } from './postgres-anomaly-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
@@ -44,6 +45,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     alertRules: new PostgresAlertRuleStore(session),
     fleetMetrics: new PostgresFleetMetricsStore(session),
     notifications: new PostgresNotificationStore(session),
+    anomaly: new PostgresAnomalyStore(session),
     close: () => session.close(),
   };
 }

@@ -5,6 +5,7 @@ import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteAlertRuleStore } from './sqlite-alert-rule-store.ts';
 import { SqliteFleetMetricsStore } from './sqlite-fleet-metrics-store.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
+import { SqliteAnomalyStore } from './sqlite-anomaly-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
@@ -38,6 +39,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     alertRules: new SqliteAlertRuleStore(db),
     fleetMetrics: new SqliteFleetMetricsStore(db),
     notifications: new SqliteNotificationStore(db),
+    anomaly: new SqliteAnomalyStore(db),
     close: () => devices.close(),
   };
 }
