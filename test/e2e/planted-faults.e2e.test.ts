@@ -1,12 +1,13 @@
-// End to end: anomaly detection over a simulated fleet that sends real telemetry (agent
-// aggregation, outbox and MQTT acks into the server's ingest and store) and connects over real
-// MQTT/TLS. A healthy phase must raise no anomaly alert at all (the false positives of this run);
-// then three faults are planted at once — a batch of failing batteries, a region going offline, a
-// firmware whose error rate rises — and exactly the expected alerts must open, no others. Telemetry
-// windows of one second and detector windows of seconds stand in for 5-minute windows and hours.
+// End to end: anomaly detection and the shipped alert rules over a simulated fleet that sends real
+// telemetry (agent aggregation, outbox and MQTT acks into the server's ingest and store) and
+// connects over real MQTT/TLS. A healthy phase must raise no alert at all (the false positives of
+// this run); then three faults are planted at once — a batch of failing batteries, a region going
+// offline, a firmware whose error rate rises — and exactly the expected alerts must open, no others.
+// Telemetry windows of one second and detector windows of seconds stand in for 5-minute windows and
+// hours; the default rules keep their thresholds, with durations of seconds (the error-rate rule's
+// threshold is raised to 100 per 100 samples, above this fleet's compressed-time baseline of 50).
 //
-// Each kind of alert is one entry of `raisers` (rule prefix + expected keys): threshold rules over
-// fleet metrics can be added as one more entry with their own planted condition.
+// Each kind of alert is one entry of `raisers` (rule prefix + expected keys).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AgentLogger } from '../../src/agent/types.ts';
@@ -48,11 +49,15 @@ describe('anomaly detection over a simulated fleet with planted faults', { timeo
     .map((d) => d.deviceId);
   const erring = fleet.filter((d) => d.firmwareVersion === FAILING_FIRMWARE).map((d) => d.deviceId);
 
-  async function anomalyAlerts(): Promise<AlertView[]> {
+  const erringOnline = erring.filter((id) => !regionDevices.includes(id));
+
+  /** Every alert, whatever raised it (anomaly detectors and alert rules). */
+  async function allAlerts(): Promise<AlertView[]> {
     const res = await fx.request('GET', '/api/v1/alerts?limit=1000');
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    return (res.body['items'] as AlertView[]).filter((a) => a.rule.startsWith('anomaly.'));
+    return res.body['items'] as AlertView[];
   }
+  const anomalyAlerts = async () => (await allAlerts()).filter((a) => a.rule.startsWith('anomaly.'));
 
   async function evaluations(): Promise<number> {
     const text = await (await fetch(`http://127.0.0.1:${fx.httpPort}/metrics`)).text();
@@ -64,6 +69,7 @@ describe('anomaly detection over a simulated fleet with planted faults', { timeo
     assert.equal(batteryBatch.length, 5);
     assert.equal(erring.length, 31);
     fx = await createServerFixture({
+      alerts: { evaluationIntervalS: 1 },
       anomaly: {
         intervalS: 0.5,
         // Seconds instead of an hour: the fleet reports every second.
@@ -83,6 +89,16 @@ describe('anomaly detection over a simulated fleet with planted faults', { timeo
     });
     await sim.ramped;
     await waitFor(() => sim?.connectedCount() === sim?.agents.length, { timeoutMs: 60_000 });
+    // The shipped rules, with durations of seconds to match the compressed time.
+    for (const [name, patch] of [
+      ['battery-low', { for: '2s' }],
+      ['fleet-online-low', { for: '2s' }],
+      // 8 s: the first seconds of a device's hour hold few samples, so its rate is noisy.
+      ['device-error-rate-high', { for: '8s', levels: [{ severity: 'warning', threshold: 100 }] }],
+    ] as const) {
+      const res = await fx.request('PATCH', `/api/v1/alert-rules/${name}`, patch);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
   });
 
   after(async () => {
@@ -90,13 +106,13 @@ describe('anomaly detection over a simulated fleet with planted faults', { timeo
     await fx?.close();
   });
 
-  it('raises no anomaly alert while the fleet is healthy', async () => {
+  it('raises no alert while the fleet is healthy', async () => {
     // Long enough for every detector to judge: a full error-rate baseline and window, and many
     // peer-outlier evaluations.
     const from = await evaluations();
     await new Promise((resolve) => setTimeout(resolve, 16_000));
     assert.ok((await evaluations()) - from >= 20, 'the detectors ran');
-    assert.deepEqual(await anomalyAlerts(), []);
+    assert.deepEqual((await allAlerts()).map(keyOf), []);
   });
 
   it('raises exactly the expected alerts for a failing battery batch, a region offline and a bad firmware', async () => {
@@ -109,9 +125,15 @@ describe('anomaly detection over a simulated fleet with planted faults', { timeo
           `anomaly.error-rate|group:firmware=${FAILING_FIRMWARE}`,
         ],
       },
+      { rulePrefix: 'battery-low', expected: batteryBatch.map((id) => `battery-low|device:${id}`) },
+      { rulePrefix: 'fleet-online-low', expected: ['fleet-online-low|fleet:fleet'] },
+      {
+        rulePrefix: 'device-error-rate-high',
+        expected: erringOnline.map((id) => `device-error-rate-high|device:${id}`),
+      },
     ];
-    // A dying cell: 50 % an hour... per minute (6000 × 0.5 %/h).
-    sim?.plantFault(batteryBatch, { batteryDrainFactor: 6000 });
+    // A dying cell: 250 % a minute (30,000 × 0.5 %/h): below 10 % within half a minute.
+    sim?.plantFault(batteryBatch, { batteryDrainFactor: 30_000 });
     // Errors rise to eight times the usual rate over three seconds.
     sim?.plantFault(erring, { errorFactor: 8, errorRampMs: 3000 });
     await sim?.disconnect(regionDevices);
@@ -120,22 +142,28 @@ describe('anomaly detection over a simulated fleet with planted faults', { timeo
     let seen: AlertView[] = [];
     await waitFor(
       async () => {
-        seen = await anomalyAlerts();
+        seen = await allAlerts();
         const keys = new Set(seen.map(keyOf));
         return [...expected].every((key) => keys.has(key));
       },
-      { timeoutMs: 60_000, intervalMs: 250, what: 'the expected anomaly alerts' },
+      { timeoutMs: 90_000, intervalMs: 250, what: 'the expected alerts' },
     ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}: ${JSON.stringify(seen.map(keyOf))}`);
     });
     // A few more evaluations: anything else would show up now.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    seen = await anomalyAlerts();
+    seen = await allAlerts();
     for (const raiser of raisers)
       assert.deepEqual(
         [...new Set(seen.filter((a) => a.rule.startsWith(raiser.rulePrefix)).map(keyOf))].sort(),
         [...raiser.expected].sort(),
       );
+    assert.deepEqual([...new Set(seen.map(keyOf))].sort(), [...expected].sort(), 'and no other alert');
+    const battery = seen.filter((a) => a.rule === 'battery-low');
+    assert.ok(
+      battery.every((a) => a.state !== 'resolved'),
+      'dead batteries stay alerted',
+    );
 
     const cluster = seen.find((a) => a.rule === 'anomaly.offline-cluster');
     assert.equal(cluster?.details['factor'], 'region');
