@@ -55,6 +55,8 @@ import { parsePublicKey } from './signing/minisign.ts';
 import { FLOTILLA_VERSION } from './version.ts';
 import { createTelemetryPipeline } from './telemetry/telemetry-pipeline.ts';
 import { telemetryRoutes } from './api/routes/telemetry.ts';
+import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
+import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -145,6 +147,21 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       config.telemetry,
     );
     stopping.push(() => telemetry.stop());
+    // Retention job (archive to Parquet, then delete) and the tiered reads of the query API.
+    const retention = createTelemetryRetention(
+      {
+        telemetry: stores.telemetry,
+        retention: stores.telemetryRetention,
+        devices: store,
+        clock,
+        timers,
+        logger: logger.child({ component: 'telemetry-retention' }),
+        metricsRegistry,
+        dataDir,
+      },
+      config.telemetry,
+    );
+    stopping.push(() => retention.stop());
 
     const revocations = await RevocationList.load(stores.provisioning);
     const credentials = createCredentialChecks({ store: stores.provisioning, devices: store, revocations });
@@ -346,7 +363,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...deploymentRoutes({ service: deployments }),
         ...rolloutRoutes({ service: rollouts }),
         ...alertRoutes({ service: alerts }),
-        ...telemetryRoutes({ store: stores.telemetry, clock }),
+        ...telemetryRoutes({ store: retention.queryStore, clock }),
+        ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

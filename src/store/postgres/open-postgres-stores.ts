@@ -9,6 +9,7 @@ import { PostgresGroupStore } from './postgres-group-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
+import { PostgresTelemetryRetentionStore } from './postgres-telemetry-retention-store.ts';
 import { PostgresTelemetryStore } from './postgres-telemetry-store.ts';
 import { PostgresUpdateStore } from './postgres-update-store.ts';
 
@@ -36,6 +37,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     releases: new PostgresReleaseStore(session),
     rollouts: new PostgresRolloutStore(session),
     telemetry: new PostgresTelemetryStore(session),
+    telemetryRetention: new PostgresTelemetryRetentionStore(session),
     updates: new PostgresUpdateStore(session),
     groups: new PostgresGroupStore(session),
     close: () => session.close(),
