@@ -89,8 +89,9 @@ export function telemetryRetentionStoreContract(makeStores: StoresFactory): void
 
     it('reads a day of one source in pages, every row once, oldest first', async () => {
       const pages: RawWindowRecord[][] = [];
-      await retention().readWindowDay('health', tt0, 2, async (rows) => {
+      await retention().readWindowDay('health', tt0, 2, (rows) => {
         pages.push(rows);
+        return Promise.resolve();
       });
       assert.deepEqual(
         pages.map((p) => p.length),
@@ -123,8 +124,9 @@ export function telemetryRetentionStoreContract(makeStores: StoresFactory): void
         },
       );
       const events: StoredEvent[] = [];
-      await retention().readEventDay(tt0, 1, async (page) => {
+      await retention().readEventDay(tt0, 1, (page) => {
         events.push(...page);
+        return Promise.resolve();
       });
       assert.equal(events.length, 2);
       assert.deepEqual(events.map((e) => e.code).sort(), ['E1', 'power_on']);

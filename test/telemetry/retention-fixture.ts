@@ -125,24 +125,22 @@ export function failingOnce(
   method: 'deleteRawDay' | 'recordArchive',
 ): TelemetryRetentionStore {
   let failed = false;
-  const wrapped: TelemetryRetentionStore = {
+  const crash = (step: typeof method): Promise<never> | undefined => {
+    if (step !== method || failed) return undefined;
+    failed = true;
+    return Promise.reject(new Error(`simulated crash in ${method}`));
+  };
+  return {
     rawDays: (...a) => store.rawDays(...a),
     readWindowDay: (...a) => store.readWindowDay(...a),
     readEventDay: (...a) => store.readEventDay(...a),
-    recordArchive: (...a) => store.recordArchive(...a),
+    recordArchive: (...a) => crash('recordArchive') ?? store.recordArchive(...a),
     listArchives: (...a) => store.listArchives(...a),
-    deleteRawDay: (...a) => store.deleteRawDay(...a),
+    deleteRawDay: (...a) => crash('deleteRawDay') ?? store.deleteRawDay(...a),
     dropEmptyPartitions: (...a) => store.dropEmptyPartitions(...a),
     deleteRollupsBefore: (...a) => store.deleteRollupsBefore(...a),
     deleteBatchesBefore: (...a) => store.deleteBatchesBefore(...a),
   };
-  const original = wrapped[method] as (...args: unknown[]) => Promise<unknown>;
-  (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-    if (failed) return original(...args);
-    failed = true;
-    return Promise.reject(new Error(`simulated crash in ${method}`));
-  };
-  return wrapped;
 }
 
 export { DAY_MS };

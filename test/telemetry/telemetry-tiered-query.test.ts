@@ -95,7 +95,7 @@ describe('tiered telemetry queries (HTTP API)', () => {
       url: '/api/v1/telemetry/archives?table=windows&kind=app',
     });
     assert.equal(archives.statusCode, 200);
-    const items = (archives.json() as { items: Array<{ path: string; rows: number }> }).items;
+    const items = archives.json<{ items: Array<{ path: string; rows: number }> }>().items;
     assert.deepEqual(
       items.map((i) => [i.path, i.rows]),
       ['20', '21', '22', '23', '24'].map((d) => [`windows/kind=app/day=2026-11-${d}/data.parquet`, 6]),

@@ -33,7 +33,7 @@ export interface ArchivedTelemetry {
 }
 
 type ParquetRow = Record<string, unknown>;
-const num = (value: unknown): number => Number(value as number | bigint);
+const num = (value: unknown): number => Number(value);
 
 export class ParquetArchiveReader implements ArchivedTelemetry {
   readonly #catalog: Pick<TelemetryRetentionStore, 'listArchives'>;
