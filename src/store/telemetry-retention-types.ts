@@ -58,8 +58,11 @@ export interface DeleteDayOptions {
 }
 
 export interface TelemetryRetentionStore {
-  /** UTC day starts, ascending, holding rows of `source` that start before `beforeMs`. */
-  rawDays(source: RawSource, beforeMs: number): Promise<number[]>;
+  /**
+   * UTC day starts, ascending, holding rows of `source` that start in [fromMs, beforeMs) (from the
+   * oldest row when `fromMs` is absent). PostgreSQL reads only the partitions of that range.
+   */
+  rawDays(source: RawSource, beforeMs: number, fromMs?: number): Promise<number[]>;
   /** Every window of `kind` starting in the day, in pages of at most `pageRows`, in a fixed order. */
   readWindowDay(
     kind: MetricKind,

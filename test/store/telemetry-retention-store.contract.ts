@@ -85,6 +85,13 @@ export function telemetryRetentionStoreContract(makeStores: StoresFactory): void
       assert.deepEqual(await retention().rawDays({ table: 'windows', kind: 'app' }, day2), [tt0]);
       assert.deepEqual(await retention().rawDays({ table: 'events' }, day1), [tt0]);
       assert.deepEqual(await retention().rawDays({ table: 'events' }, tt0), []);
+      assert.deepEqual(await retention().rawDays({ table: 'windows', kind: 'health' }, day2 + DAY_MS, day1), [
+        day1,
+      ]);
+      assert.deepEqual(
+        await retention().rawDays({ table: 'windows', kind: 'app' }, day2 + DAY_MS, tt0 + 3 * HOUR_MS),
+        [day2],
+      );
     });
 
     it('reads a day of one source in pages, every row once, oldest first', async () => {

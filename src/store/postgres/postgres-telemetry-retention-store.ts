@@ -32,9 +32,9 @@ import { partitionName, type PartitionedTable } from './postgres-telemetry-parti
 
 const sql = {
   windowDays: `SELECT DISTINCT start_ms - mod(start_ms, ${DAY_MS}) AS day FROM telemetry_windows
-    WHERE start_ms < $1 AND kind = $2 ORDER BY day`,
+    WHERE start_ms >= $3 AND start_ms < $1 AND kind = $2 ORDER BY day`,
   eventDays: `SELECT DISTINCT at_ms - mod(at_ms, ${DAY_MS}) AS day FROM telemetry_events
-    WHERE at_ms < $1 ORDER BY day`,
+    WHERE at_ms >= $2 AND at_ms < $1 ORDER BY day`,
   windowCursor: `DECLARE flotilla_archive NO SCROLL CURSOR FOR
     SELECT ${rawWindowColumns} FROM telemetry_windows WHERE kind = $1 AND start_ms >= $2 AND start_ms < $3
     ORDER BY start_ms, device_id, metric, end_ms, min, max, avg, count, last`,
@@ -74,11 +74,11 @@ export class PostgresTelemetryRetentionStore implements TelemetryRetentionStore 
     this.#session = session;
   }
 
-  async rawDays(source: RawSource, beforeMs: number): Promise<number[]> {
+  async rawDays(source: RawSource, beforeMs: number, fromMs = Number.MIN_SAFE_INTEGER): Promise<number[]> {
     const result =
       source.table === 'windows'
-        ? await this.#session.query<{ day: string }>(sql.windowDays, [beforeMs, source.kind])
-        : await this.#session.query<{ day: string }>(sql.eventDays, [beforeMs]);
+        ? await this.#session.query<{ day: string }>(sql.windowDays, [beforeMs, source.kind, fromMs])
+        : await this.#session.query<{ day: string }>(sql.eventDays, [beforeMs, fromMs]);
     return result.rows.map((r) => Number(r.day));
   }
 

@@ -30,9 +30,9 @@ import { runSync } from './sqlite-errors.ts';
 
 const sql = {
   windowDays: `SELECT DISTINCT start_ms - (start_ms % ${DAY_MS}) AS day FROM telemetry_windows
-    WHERE start_ms < ? AND kind = ? ORDER BY day`,
+    WHERE start_ms >= ? AND start_ms < ? AND kind = ? ORDER BY day`,
   eventDays: `SELECT DISTINCT at_ms - (at_ms % ${DAY_MS}) AS day FROM telemetry_events
-    WHERE at_ms < ? ORDER BY day`,
+    WHERE at_ms >= ? AND at_ms < ? ORDER BY day`,
   windowPage: `SELECT rowid AS rid, ${rawWindowColumns} FROM telemetry_windows
     WHERE kind = ? AND start_ms >= ? AND start_ms < ? AND (start_ms, rowid) > (?, ?)
     ORDER BY start_ms, rowid LIMIT ?`,
@@ -70,12 +70,12 @@ export class SqliteTelemetryRetentionStore implements TelemetryRetentionStore {
     this.#s = Object.fromEntries(entries) as Statements;
   }
 
-  rawDays(source: RawSource, beforeMs: number): Promise<number[]> {
+  rawDays(source: RawSource, beforeMs: number, fromMs = Number.MIN_SAFE_INTEGER): Promise<number[]> {
     return runSync(this.#db, () => {
       const rows = (
         source.table === 'windows'
-          ? this.#s.windowDays.all(beforeMs, source.kind)
-          : this.#s.eventDays.all(beforeMs)
+          ? this.#s.windowDays.all(fromMs, beforeMs, source.kind)
+          : this.#s.eventDays.all(fromMs, beforeMs)
       ) as Array<{ day: number }>;
       return rows.map((r) => r.day);
     });
