@@ -27,6 +27,7 @@ import {
   planRetention,
   sourceLabel,
   type RawStep,
+  type RetentionPlan,
   type RetentionDays,
 } from './retention-plan.ts';
 
@@ -112,7 +113,7 @@ export class RetentionJob {
     }
   }
 
-  async #run(plan: ReturnType<typeof planRetention>): Promise<RetentionReport> {
+  async #run(plan: RetentionPlan): Promise<RetentionReport> {
     const { store, metrics } = this.#deps;
     const chunkRows = this.#settings.deleteChunkRows ?? 10_000;
     const report: RetentionReport = {
