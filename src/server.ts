@@ -67,6 +67,8 @@ import { createRuleCycle } from './alerts/rules/rule-cycle.ts';
 import { startRuleDriver } from './alerts/rules/rule-driver.ts';
 import { startFleetGauges } from './fleet-metrics/fleet-metrics-gauges.ts';
 import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service.ts';
+import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
+import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -157,6 +159,21 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       config.telemetry,
     );
     stopping.push(() => telemetry.stop());
+    // Retention job (archive to Parquet, then delete) and the tiered reads of the query API.
+    const retention = createTelemetryRetention(
+      {
+        telemetry: stores.telemetry,
+        retention: stores.telemetryRetention,
+        devices: store,
+        clock,
+        timers,
+        logger: logger.child({ component: 'telemetry-retention' }),
+        metricsRegistry,
+        dataDir,
+      },
+      config.telemetry,
+    );
+    stopping.push(() => retention.stop());
 
     const revocations = await RevocationList.load(stores.provisioning);
     const credentials = createCredentialChecks({ store: stores.provisioning, devices: store, revocations });
@@ -437,7 +454,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...alertRuleRoutes({ rules: alertRules }),
         ...fleetMetricsRoutes({ service: fleetMetrics }),
         ...alertNotificationRoutes({ service: alerts, escalation }),
-        ...telemetryRoutes({ store: stores.telemetry, clock }),
+        ...telemetryRoutes({ store: retention.queryStore, clock }),
+        ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

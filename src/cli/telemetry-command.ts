@@ -1,6 +1,8 @@
-/** `flotilla telemetry query|latest|events`: telemetry of a running server, as a table or JSON. */
+/** `flotilla telemetry query|latest|events|archive`: telemetry of a running server, as a table or JSON. */
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { eventsResponseSchema, latestResponseSchema, seriesResponseSchema } from '../api/routes/telemetry.ts';
+import { archiveEntrySchema } from '../api/routes/telemetry-archives.ts';
 import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
 
@@ -173,6 +175,38 @@ export function registerTelemetryCommand(program: Command): void {
       printTable(
         ['AT', 'TYPE', 'SEVERITY', 'CODE', 'MESSAGE'],
         events.items.map((e) => [iso(e.atMs), e.type, e.severity, e.code, e.message ?? '']),
+      );
+    });
+
+  telemetry
+    .command('archive')
+    .description(
+      'Archived telemetry days: the Parquet files of the cold tier (under <dataDir>/archive/telemetry)',
+    )
+    .option('--table <table>', 'only windows or events')
+    .option('--kind <kind>', 'only windows of this kind: health or app')
+    .option(...serverOption, defaultServerUrl(process.env))
+    .option('--json', 'print JSON for scripts', false)
+    .action(async (flags: CommonFlags & { table?: string; kind?: string }) => {
+      const archives = await new ApiClient(flags.server).get(
+        '/api/v1/telemetry/archives',
+        z.object({ items: z.array(archiveEntrySchema) }),
+        params([
+          ['table', flags.table],
+          ['kind', flags.kind],
+        ]),
+      );
+      if (flags.json) return printJson(archives);
+      printTable(
+        ['DAY', 'TABLE', 'KIND', 'ROWS', 'BYTES', 'PATH'],
+        archives.items.map((a) => [
+          iso(a.dayStartMs).slice(0, 10),
+          a.table,
+          a.kind ?? '-',
+          String(a.rows),
+          String(a.bytes),
+          a.path,
+        ]),
       );
     });
 }

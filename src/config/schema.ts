@@ -121,6 +121,17 @@ export const serverConfigSchema = z.strictObject({
           dailyRollups: z.number().int().min(1).max(36_500).default(1830),
         })
         .prefault({}),
+      /** The retention job: archives expired raw days to Parquet, then deletes them (docs/telemetry.md). */
+      archive: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** How often the job runs; it also runs `initialDelayS` after start. */
+          intervalS: z.number().int().min(1).max(604_800).default(3600),
+          initialDelayS: z.number().int().min(0).max(86_400).default(60),
+          /** Rows read from the store per page, and per Parquet row group. */
+          pageRows: z.number().int().min(100).max(1_000_000).default(50_000),
+        })
+        .prefault({}),
       writer: z
         .strictObject({
           /** Batches (from any devices) written in one transaction at most. */

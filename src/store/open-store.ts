@@ -9,6 +9,7 @@ import type { NotificationStore } from './notification-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
 import type { RolloutStore } from './rollout-types.ts';
+import type { TelemetryRetentionStore } from './telemetry-retention-types.ts';
 import type { TelemetryStore } from './telemetry-types.ts';
 import { openSqliteStores } from './sqlite/open-sqlite-stores.ts';
 import type { DeviceStore } from './types.ts';
@@ -29,6 +30,8 @@ export interface Stores {
   updates: UpdateStore;
   rollouts: RolloutStore;
   telemetry: TelemetryStore;
+  /** Retention and the cold-archive catalog of telemetry (docs/telemetry.md, "Retention & archive"). */
+  telemetryRetention: TelemetryRetentionStore;
   /** Saved fleet queries (dynamic groups). */
   groups: GroupStore;
   /** Alert rules and their pending/firing subjects. */

@@ -108,4 +108,14 @@ describe('flotilla telemetry CLI', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /metric names match/);
   });
+
+  it('lists the archive catalog (empty until the retention job has archived a day)', async () => {
+    const json = await flotilla(['telemetry', 'archive', '--json'], url);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), { items: [] });
+    const table = await flotilla(['telemetry', 'archive', '--table', 'events'], url);
+    assert.match(table.stdout, /DAY\s+TABLE\s+KIND\s+ROWS\s+BYTES\s+PATH/);
+    const help = await flotilla(['telemetry', 'archive', '--help'], url);
+    assert.match(help.stdout, /Parquet files of the cold tier/);
+  });
 });

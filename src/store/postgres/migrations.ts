@@ -393,7 +393,28 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
-  { version: 12, name: 'reserved_12', sql: 'SELECT 1' },
+  {
+    version: 12,
+    name: 'telemetry_archives',
+    sql: `
+      -- Cold tier catalog: one Parquet file per UTC day of a raw source (kind '' for events).
+      -- Recorded after the file is durable and before the day's hot rows are deleted.
+      CREATE TABLE telemetry_archives (
+        source_table text NOT NULL CHECK (source_table IN ('windows', 'events')),
+        kind text NOT NULL CHECK (kind IN ('health', 'app', '')),
+        day_start_ms bigint NOT NULL,
+        path text NOT NULL,
+        row_count bigint NOT NULL,
+        bytes bigint NOT NULL,
+        sha256 text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (source_table, kind, day_start_ms)
+      );
+      CREATE INDEX telemetry_archives_day_idx ON telemetry_archives (day_start_ms);
+      -- The retention job deletes dedup rows by age.
+      CREATE INDEX telemetry_batches_received_idx ON telemetry_batches (received_at);
+    `,
+  },
   {
     version: 13,
     name: 'alert_rules',

@@ -13,6 +13,7 @@ import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
 import { PostgresRolloutStore } from './postgres-rollout-store.ts';
+import { PostgresTelemetryRetentionStore } from './postgres-telemetry-retention-store.ts';
 import { PostgresTelemetryStore } from './postgres-telemetry-store.ts';
 import { PostgresUpdateStore } from './postgres-update-store.ts';
 
@@ -40,6 +41,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     releases: new PostgresReleaseStore(session),
     rollouts: new PostgresRolloutStore(session),
     telemetry: new PostgresTelemetryStore(session),
+    telemetryRetention: new PostgresTelemetryRetentionStore(session),
     updates: new PostgresUpdateStore(session),
     groups: new PostgresGroupStore(session),
     alertRules: new PostgresAlertRuleStore(session),

@@ -365,7 +365,28 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
-  { version: 12, name: 'reserved_12', sql: 'SELECT 1' },
+  {
+    version: 12,
+    name: 'telemetry_archives',
+    sql: `
+      -- Cold tier catalog: one Parquet file per UTC day of a raw source (kind '' for events).
+      -- Recorded after the file is durable and before the day's hot rows are deleted.
+      CREATE TABLE telemetry_archives (
+        source_table TEXT NOT NULL CHECK (source_table IN ('windows', 'events')),
+        kind TEXT NOT NULL CHECK (kind IN ('health', 'app', '')),
+        day_start_ms INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        row_count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (source_table, kind, day_start_ms)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX telemetry_archives_day_idx ON telemetry_archives (day_start_ms);
+      -- The retention job deletes dedup rows by age.
+      CREATE INDEX telemetry_batches_received_idx ON telemetry_batches (received_at);
+    `,
+  },
   {
     version: 13,
     name: 'alert_rules',

@@ -13,6 +13,7 @@ import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
 import { SqliteReleaseStore } from './sqlite-release-store.ts';
 import { SqliteRolloutStore } from './sqlite-rollout-store.ts';
+import { SqliteTelemetryRetentionStore } from './sqlite-telemetry-retention-store.ts';
 import { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
 import { SqliteUpdateStore } from './sqlite-update-store.ts';
 
@@ -34,6 +35,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     releases: new SqliteReleaseStore(db),
     rollouts: new SqliteRolloutStore(db),
     telemetry: new SqliteTelemetryStore(db),
+    telemetryRetention: new SqliteTelemetryRetentionStore(db),
     updates: new SqliteUpdateStore(db),
     groups: new SqliteGroupStore(db),
     alertRules: new SqliteAlertRuleStore(db),
