@@ -1,7 +1,7 @@
 /**
  * Semantic versions (semver.org 2.0.0) and their sort key: a string whose plain byte order is
  * version precedence (§11), so SQL can compare versions with `<` on text. The PostgreSQL
- * function `flotilla_version_key` (migration 10) computes the same key; test/fleet-query checks
+ * function `flotilla_version_key` (migration 11) computes the same key; test/fleet-query checks
  * that the two agree.
  *
  * Key layout: each numeric part is its digit count as two digits, then the digits (so 9 < 10);
@@ -22,7 +22,7 @@ export interface SemVer {
 // Numbers are limited to 99 digits so their length fits the two-digit prefix.
 const numeric = '(0|[1-9][0-9]{0,98})';
 const identifier = '(?:0|[1-9][0-9]{0,98}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)';
-/** The PostgreSQL function (migration 10) spells out the same pattern; a test checks they agree. */
+/** The PostgreSQL function (migration 11) spells out the same pattern; a test checks they agree. */
 const semverPattern =
   `^${numeric}[.]${numeric}[.]${numeric}` +
   `(?:-(${identifier}(?:[.]${identifier})*))?(?:[+][0-9A-Za-z-]+(?:[.][0-9A-Za-z-]+)*)?$`;

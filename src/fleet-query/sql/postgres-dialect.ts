@@ -1,6 +1,6 @@
 /**
  * PostgreSQL: times are timestamptz (bound as ISO text), tags are jsonb. Version keys come from
- * the SQL function `flotilla_version_key` (migration 10), compared in the "C" collation so the
+ * the SQL function `flotilla_version_key` (migration 11), compared in the "C" collation so the
  * order is byte order whatever the database's collation; the firmware version's key is also a stored,
  * indexed column (`devices.firmware_key`).
  * Placeholders that jsonb operators take are cast, because `->>` and `?` are overloaded.
@@ -9,7 +9,7 @@ import type { QueryDialect } from './dialect.ts';
 
 export const postgresQueryDialect: QueryDialect = {
   time: (ms, bind) => `${bind(new Date(ms).toISOString())}::timestamptz`,
-  // The firmware version's key is a stored column (migration 12); other columns call the function.
+  // The firmware version's key is a stored column (migration 15); other columns call the function.
   versionKey: (column) =>
     column === 'devices.firmware_version'
       ? 'devices.firmware_key'
