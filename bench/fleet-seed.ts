@@ -7,7 +7,8 @@
  * - regions: eu-west, eu-north, us-east, ap-south in turn (by i / 4, so independent of firmware);
  * - tags: every tenth device in ring beta, the rest stable;
  * - online 96 %; the offline ones went offline 0–95 h before `nowMs`;
- * - battery (i × 37) mod 100 %, signal −50 − (i × 13) mod 60 dBm.
+ * - battery (i × 37) mod 100 %, signal −50 − (i × 13) mod 60 dBm;
+ * - an hourly `errors` rollup per device for the current hour: 12 samples, i mod 3 errors.
  */
 import pg from 'pg';
 import { openStores, type Stores } from '../src/store/open-store.ts';
@@ -48,6 +49,12 @@ const sqliteLatest = `
       ELSE CAST(substr(id, 5) AS INTEGER) % 3 END
   FROM devices, (SELECT 'battery_pct' AS metric UNION ALL SELECT 'signal_dbm' UNION ALL SELECT 'errors') AS m`;
 
+const sqliteRollups = `
+  INSERT INTO telemetry_rollups (scope, scope_key, resolution, metric, bucket_start_ms, kind, min, max, sum, count,
+    last, last_at_ms)
+  SELECT 'device', id, 'hour', 'errors', @hour, 'health', 0, 2, CAST(substr(id, 5) AS INTEGER) % 3, 12, 0, @now
+  FROM devices`;
+
 export async function seedSqliteFleet(file: string, devices: number, nowMs: number): Promise<SeededFleet> {
   const stores = await openStores({ kind: 'sqlite', file }); // creates and migrates the file
   const db = openSqliteDatabase(file);
@@ -56,6 +63,7 @@ export async function seedSqliteFleet(file: string, devices: number, nowMs: numb
   db.transaction(() => {
     db.prepare(sqliteDevices).run(params);
     db.prepare(sqliteLatest).run({ now: nowMs });
+    db.prepare(sqliteRollups).run({ now: nowMs, hour: Math.floor(nowMs / HOUR) * HOUR });
   })();
   db.exec('ANALYZE');
   const seedMs = performance.now() - started;
@@ -96,6 +104,12 @@ const pgLatest = `
       ELSE substr(id, 5)::int % 3 END
   FROM devices, (VALUES ('battery_pct'), ('signal_dbm'), ('errors')) AS m(metric)`;
 
+const pgRollups = `
+  INSERT INTO telemetry_rollups (scope, scope_key, resolution, metric, bucket_start_ms, kind, min, max, sum, count,
+    last, last_at_ms)
+  SELECT 'device', id, 'hour', 'errors', $2::bigint, 'health', 0, 2, substr(id, 5)::int % 3, 12, 0, $1::bigint
+  FROM devices`;
+
 export async function seedPostgresFleet(
   url: string,
   schema: string,
@@ -111,8 +125,10 @@ export async function seedPostgresFleet(
   const started = performance.now();
   await admin.query(pgDevices, [devices, new Date(nowMs - 30 * 24 * HOUR), new Date(nowMs)]);
   await admin.query(pgLatest, [nowMs]);
+  await admin.query(pgRollups, [nowMs, Math.floor(nowMs / HOUR) * HOUR]);
   await admin.query('VACUUM ANALYZE devices');
   await admin.query('VACUUM ANALYZE telemetry_latest');
+  await admin.query('VACUUM ANALYZE telemetry_rollups');
   const seedMs = performance.now() - started;
   return {
     stores,

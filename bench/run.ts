@@ -21,6 +21,7 @@ import { DOWNLOAD_SECTION_HEADING, measureDownloads, renderDownloadSection } fro
 import { measureRollouts } from './rollouts.ts';
 import { ROLLOUT_SECTION_HEADING, renderRolloutSection } from './rollouts-report.ts';
 import { measureFleetQueries } from './fleet.ts';
+import { fleetProbes } from './fleet-probes.ts';
 import { FLEET_SECTION_HEADING, renderFleetSection } from './fleet-report.ts';
 
 const SEED = 1;
@@ -107,6 +108,7 @@ function measureFleet() {
       sizes: wholeNumbers('fleet-devices', values['fleet-devices']),
       runs: wholeNumbers('fleet-runs', values['fleet-runs'])[0] ?? 5,
       postgresUrl: values['postgres-url'],
+      probe: fleetProbes,
     }),
   );
 }
