@@ -45,6 +45,10 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
       tables?.rows.map((row) => row.table_name),
       [
         'alert_events',
+        'alert_notifications',
+        'alert_rule_seeds',
+        'alert_rule_state',
+        'alert_rules',
         'alerts',
         'audit_log',
         'batches',
@@ -60,6 +64,7 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'rollout_events',
         'rollouts',
         'schema_migrations',
+        'telemetry_archives',
         'telemetry_batches',
         'telemetry_events',
         'telemetry_latest',
