@@ -3,7 +3,7 @@
  * and the same-run baseline each is compared against.
  *
  * Usage: npm run bench [-- --devices 1000,10000]
- *        npm run bench -- --only downloads|rollouts   (one section, spliced into the existing file;
+ *        npm run bench -- --only downloads|rollouts|telemetry   (one section, spliced into the existing file;
  *          --json FILE also writes its raw results, machine-readable)
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +20,8 @@ import { measureDeltas } from './delta.ts';
 import { DOWNLOAD_SECTION_HEADING, measureDownloads, renderDownloadSection } from './downloads.ts';
 import { measureRollouts } from './rollouts.ts';
 import { ROLLOUT_SECTION_HEADING, renderRolloutSection } from './rollouts-report.ts';
+import { measureTelemetry } from './telemetry.ts';
+import { TELEMETRY_SECTION_HEADING, renderTelemetrySection } from './telemetry-report.ts';
 
 const SEED = 1;
 
@@ -32,6 +34,9 @@ const { values } = parseArgs({
     'download-clients': { type: 'string', default: '1,8,32' },
     'rollout-devices': { type: 'string', default: '100000,1000000' },
     'status-devices': { type: 'string', default: '20000' },
+    'telemetry-devices': { type: 'string', default: '50' },
+    'telemetry-seconds': { type: 'string', default: '15' },
+    'latest-devices': { type: 'string', default: '100000' },
     json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
@@ -42,7 +47,8 @@ if (values.help) {
   process.stdout.write(
     'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300]\n' +
       '         [--download-mib 64] [--download-clients 1,8,32] [--rollout-devices 100000,1000000]\n' +
-      '         [--status-devices 20000] [--only downloads|rollouts [--json FILE]] [--out docs/benchmarks.md]\n',
+      '         [--status-devices 20000] [--telemetry-devices 50] [--telemetry-seconds 15]\n' +
+      '         [--latest-devices 100000] [--only downloads|rollouts|telemetry [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -65,6 +71,16 @@ const rolloutOptions = {
   tickEvery: 5_000,
 };
 
+const telemetryDir = resolve('.data/bench-telemetry');
+const telemetryOptions = {
+  devices: wholeNumbers('telemetry-devices', values['telemetry-devices'])[0] ?? 50,
+  inFlight: 8,
+  durationS: wholeNumbers('telemetry-seconds', values['telemetry-seconds'])[0] ?? 15,
+  latestDevices: wholeNumbers('latest-devices', values['latest-devices'])[0] ?? 100_000,
+  historyDevices: 100,
+  requests: 100,
+};
+
 /** The sections that run alone: measure, render, and the raw results. */
 const sections: Record<
   string,
@@ -84,6 +100,14 @@ const sections: Record<
     await mkdir(rolloutsDir, { recursive: true });
     const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
     return { heading: ROLLOUT_SECTION_HEADING, markdown: renderRolloutSection(rollouts), results: rollouts };
+  },
+  telemetry: async () => {
+    const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
+    return {
+      heading: TELEMETRY_SECTION_HEADING,
+      markdown: renderTelemetrySection(telemetry),
+      results: telemetry,
+    };
   },
 };
 
@@ -175,6 +199,7 @@ const deltas = await measureDeltas(resolve('.data/bench-deltas'));
 const downloads = await measureDownloads(downloadsDir, downloadOptions);
 await mkdir(rolloutsDir, { recursive: true });
 const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
+const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
 
 const report = renderReport({
   machine: machineInfo(),
@@ -185,6 +210,7 @@ const report = renderReport({
   deltas,
   downloads,
   rollouts,
+  telemetry,
   date: new Date(),
 });
 await writeFile(values.out, report);
