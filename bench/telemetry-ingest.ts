@@ -38,6 +38,11 @@ const APP = ['pump.flow_lpm', 'tank.level_pct'];
 /** Data points per batch: one health window and one application window. */
 export const POINTS_PER_BATCH = HEALTH.length + APP.length;
 
+/** Bytes of one batch as published (with a 13-digit seq). */
+export function batchBytes(nowMs: number): number {
+  return Buffer.byteLength(`{"seq":1764201600000,${batchBody(nowMs)}`);
+}
+
 /** A batch as the agent sends it (one 5-min health window, one 1-min app window), after the seq. */
 export function batchBody(nowMs: number): string {
   const end = Math.floor(nowMs / 300_000) * 300_000 - 3_600_000;

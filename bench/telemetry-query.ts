@@ -5,7 +5,7 @@
  * hourly and daily rollups are the store's own). Then `flotilla server` (its own process) answers
  * the management API, timed from this process: a device's last 24 h (raw windows and hourly
  * rollups), the fleet-wide latest-value view (`battery < 20` counted and listed), and the latest
- * values of 1,000 devices.
+ * values of 500 devices by id.
  */
 import { join } from 'node:path';
 import { openStores } from '../src/store/open-store.ts';
@@ -153,7 +153,10 @@ export async function measureQueries(
     const points = (b: Record<string, unknown>) => (b['points'] as unknown[]).length;
     const items = (b: Record<string, unknown>) => (b['items'] as unknown[]).length;
     const where = encodeURIComponent('battery < 20');
-    const latestIds = Array.from({ length: 1000 }, (_, k) => `device=${deviceId(k * 97)}`).join('&');
+    const latestIds = Array.from(
+      { length: 500 },
+      (_, k) => `device=${deviceId((k * 197) % options.devices)}`,
+    ).join('&');
     const n = options.requests;
     const latencies: Latency[] = [];
     // Warm-up: the first request of each kind pays for statement preparation.
@@ -193,7 +196,7 @@ export async function measureQueries(
         `${api}/telemetry/latest?${latestIds}`,
         n,
         items,
-        'latest values of 1,000 devices (every metric)',
+        'latest values of 500 devices by id (every metric; a 1,000-id URL passes the 16 KiB request-line limit)',
       ),
     );
     return {
