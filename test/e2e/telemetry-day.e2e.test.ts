@@ -2,11 +2,13 @@
 // half a minute, through network drops and server crashes. Devices run the real agent telemetry
 // stack (aggregation, on-disk outbox, sender; most over MQTT, a few uploading over HTTPS) on a
 // clock that runs 2,880 times as fast from two days ago, so no timestamp is ever in the server's
-// future (the fleet CA is made three days back, so certificates are valid on both clocks). The server is a child process killed with SIGKILL twice during the day;
-// every device connection goes through a TCP relay that is cut and refuses connections for a
-// while. At the end every batch the devices queued is stored exactly once (by seq) or still in the
-// device's outbox, every window of a stored batch is stored exactly once with its values, and the
-// hourly and daily rollups of every scope equal the aggregates recomputed from the raw windows.
+// future (the fleet CA is made three days back, so certificates are valid on both clocks). The
+// server is a child process killed with SIGKILL twice during the day; every device connection goes
+// through a TCP relay that is cut, and once refuses connections for an hour. At the end every batch
+// the devices queued is stored exactly once (by seq) or still in the device's outbox, every window
+// of a stored batch is stored exactly once with its values, and the hourly and daily rollups of
+// every scope equal the aggregates recomputed from the raw windows (model and firmware: once the
+// fleet is registered).
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,8 @@ describe('a simulated day of fleet telemetry through drops and crashes', { timeo
   const time = scaledTime(Date.now() - 2 * DAY, SPEED);
   const dayStart = time.clock.now();
   const deps = { clock: time.clock, timers: time.timers, random: Math.random, logger: silent };
+  /** Hourly buckets from here on hold only windows written after every device was registered. */
+  let groupsKnownFromMs = Infinity;
   /** Model and firmware of every device, as the registry groups them. */
   const deviceGroups = new Map<string, { model: string; firmware: string }>();
 
@@ -95,8 +99,12 @@ describe('a simulated day of fleet telemetry through drops and crashes', { timeo
 
   /** Sleeps in wall-clock time until the device clock reaches `hour` of the day. */
   const untilHour = async (hour: number): Promise<void> => {
-    const waitMs = (dayStart + hour * HOUR - time.clock.now()) / SPEED;
-    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    // A timer may fire a fraction of a millisecond early: wait again until the clock is there.
+    for (;;) {
+      const waitMs = (dayStart + hour * HOUR - time.clock.now()) / SPEED;
+      if (waitMs <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(waitMs)));
+    }
   };
 
   before(async () => {
@@ -148,6 +156,7 @@ describe('a simulated day of fleet telemetry through drops and crashes', { timeo
     );
     for (const sim of sims.splice(0)) await sim.stop();
     await boot();
+    groupsKnownFromMs = Math.ceil(time.clock.now() / HOUR) * HOUR;
     for (const sim of sims)
       for (const d of sim.devices)
         deviceGroups.set(d.deviceId, { model: d.hardware.model, firmware: d.firmwareVersion });
@@ -218,8 +227,6 @@ describe('a simulated day of fleet telemetry through drops and crashes', { timeo
       assert.ok(stored.has(key) || queued.has(key), `batch ${key.replace('\0', ' #')} lost`);
     for (const key of stored) assert.ok(produced.has(key), `batch ${key.replace('\0', ' #')} never produced`);
     assert.ok(queued.size <= ids.length * 2, `only the power-off windows are left (${queued.size})`);
-    const perDevice = Math.min(...ids.map((id) => [...stored].filter((k) => k.startsWith(`${id}\0`)).length));
-    assert.ok(perDevice >= 90, `every device delivered a day of batches (fewest: ${perDevice})`);
 
     const db = new Database(join(dataDir, 'flotilla.db'));
     try {
@@ -249,6 +256,11 @@ describe('a simulated day of fleet telemetry through drops and crashes', { timeo
         assert.equal(JSON.stringify([r.min, r.max, r.avg, r.count, r.last]), expected.get(wkey), wkey);
       }
       assert.equal(seen.size, expected.size, 'every window of a stored batch is stored');
+      // The day was covered: 96 windows of 15 min a device, less ticks a busy machine ran late.
+      const battery = (id: string) =>
+        rows.filter((r) => r.device_id === id && r.metric === 'battery_pct').length;
+      const fewest = Math.min(...ids.map(battery));
+      assert.ok(fewest >= 80, `every device delivered a day of windows (fewest: ${fewest})`);
 
       // Rollups: every scope and resolution equals the aggregate of the raw windows.
       const recomputed = recomputeRollups(rows, deviceGroups);
@@ -268,15 +280,18 @@ describe('a simulated day of fleet telemetry through drops and crashes', { timeo
           r.last_at_ms === want.lastAtMs &&
           want.lasts.includes(r.last);
         if (exact) continue;
-        // Model and firmware come from the registry row when the batch is written: a window
-        // written while that row lacks them counts only for the device and the fleet (see the
-        // report; never double counting, so a group's rollup may only fall short).
-        assert.ok(r.scope === 'model' || r.scope === 'firmware', `${key}: ${JSON.stringify([r, want])}`);
+        // Model and firmware come from the registry row when a batch is written: windows written
+        // before the first power-on had registered their device count only for it and the fleet.
+        // That can only touch the day buckets and the hours of the registration run.
+        const registering = r.resolution === 'day' || r.bucket_start_ms < groupsKnownFromMs;
+        assert.ok(
+          (r.scope === 'model' || r.scope === 'firmware') && registering,
+          `${key}: ${JSON.stringify([r, want])}`,
+        );
         assert.ok(r.count < want.count && r.min >= want.min && r.max <= want.max, `${key} over-counted`);
         partial.push(key);
       }
-      t.diagnostic(`group rollups short of the raw windows: ${partial.length} of ${rollups.length}`);
-      assert.ok(partial.length <= rollups.length / 50, partial.slice(0, 20).join('\n'));
+      t.diagnostic(`group rollups of the registration run short of the raw windows: ${partial.length}`);
       assert.equal(rollups.length, recomputed.size, 'a rollup row for every bucket with raw windows');
       assert.deepEqual([...scopes].sort(), ['device', 'firmware', 'fleet', 'model']);
     } finally {
