@@ -37,6 +37,7 @@ const { values } = parseArgs({
     'telemetry-devices': { type: 'string', default: '50' },
     'telemetry-seconds': { type: 'string', default: '15' },
     'latest-devices': { type: 'string', default: '100000' },
+    'telemetry-postgres-url': { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
@@ -48,7 +49,7 @@ if (values.help) {
     'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300]\n' +
       '         [--download-mib 64] [--download-clients 1,8,32] [--rollout-devices 100000,1000000]\n' +
       '         [--status-devices 20000] [--telemetry-devices 50] [--telemetry-seconds 15]\n' +
-      '         [--latest-devices 100000] [--only downloads|rollouts|telemetry [--json FILE]] [--out docs/benchmarks.md]\n',
+      '         [--latest-devices 100000] [--telemetry-postgres-url URL] [--only downloads|rollouts|telemetry [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -79,6 +80,9 @@ const telemetryOptions = {
   latestDevices: wholeNumbers('latest-devices', values['latest-devices'])[0] ?? 100_000,
   historyDevices: 100,
   requests: 100,
+  ...(values['telemetry-postgres-url'] !== undefined
+    ? { postgres: { url: values['telemetry-postgres-url'], schema: 'flotilla_bench_telemetry' } }
+    : {}),
 };
 
 /** The sections that run alone: measure, render, and the raw results. */

@@ -8,6 +8,7 @@
  * values of 500 devices by id.
  */
 import { join } from 'node:path';
+import pg from 'pg';
 import { openStores } from '../src/store/open-store.ts';
 import { openSqliteDatabase } from '../src/store/sqlite/open-sqlite-database.ts';
 import type { BatchToStore, WindowRow } from '../src/store/telemetry-types.ts';
@@ -23,7 +24,11 @@ export interface Latency {
   result: number;
 }
 
+/** Where the bench fleet lives: a SQLite file in the data dir, or a PostgreSQL schema (dropped first). */
+export type QueryStore = { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
+
 export interface QueryBench {
+  store: QueryStore['kind'];
   devices: number;
   devicesWithHistory: number;
   latestRows: number;
@@ -88,8 +93,7 @@ function dayOfBatches(i: number, endMs: number): BatchToStore[] {
   return batches;
 }
 
-async function seed(file: string, devices: number, withHistory: number, nowMs: number): Promise<number> {
-  const started = performance.now();
+function seedSqlite(file: string, devices: number, nowMs: number): void {
   writeFleet(file, devices, nowMs);
   const db = openSqliteDatabase(file);
   try {
@@ -104,7 +108,60 @@ async function seed(file: string, devices: number, withHistory: number, nowMs: n
   } finally {
     db.close();
   }
-  const stores = await openStores({ kind: 'sqlite', file });
+}
+
+/** The same fleet and latest values as seedSqlite (value() in SQL), one statement each. */
+async function seedPostgres(
+  store: { url: string; schema: string },
+  devices: number,
+  nowMs: number,
+): Promise<void> {
+  const client = new pg.Client({ connectionString: store.url });
+  await client.connect();
+  try {
+    const schema = `"${store.schema}"`;
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    // Creates the schema and runs the migrations.
+    await (await openStores({ kind: 'postgres', url: store.url, schema: store.schema })).close();
+    await client.query(`SET search_path TO ${schema}`);
+    await client.query(
+      `INSERT INTO devices (id, serial, hardware_model, hardware_revision, firmware_version, tags, region,
+         created_at, attributes_changed_at)
+       SELECT 'dev-' || lpad(i::text, 7, '0'), 'SN-dev-' || lpad(i::text, 7, '0'),
+         CASE WHEN i % 20 = 19 THEN 'bench-gateway' ELSE 'bench-tracker' END, 'A',
+         CASE WHEN i % 50 = 7 THEN '2.0.0' ELSE '1.0.0' END,
+         CASE WHEN i % 10 = 0 THEN '{"ring":"beta"}'::jsonb ELSE '{"ring":"stable"}'::jsonb END,
+         (ARRAY['eu','us','ap'])[i % 3 + 1], to_timestamp($2::bigint / 1000.0), to_timestamp($2::bigint / 1000.0)
+       FROM generate_series(0, $1 - 1) AS i`,
+      [devices, nowMs - 86_400_000],
+    );
+    await client.query(
+      `INSERT INTO telemetry_latest (device_id, metric, kind, at_ms, value)
+       SELECT 'dev-' || lpad(i::text, 7, '0'), m, 'health', $2::bigint - (i % 3600) * 1000,
+         CASE m WHEN 'battery_pct' THEN (i * 37) % 100 WHEN 'signal_dbm' THEN -60 - (i * 13) % 50
+           WHEN 'temperature_c' THEN 15 + i % 20 ELSE i % 3 END
+       FROM generate_series(0, $1 - 1) AS i, unnest($3::text[]) AS m`,
+      [devices, nowMs, [...METRICS]],
+    );
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
+
+async function seed(
+  dir: string,
+  store: QueryStore,
+  devices: number,
+  withHistory: number,
+  nowMs: number,
+): Promise<number> {
+  const started = performance.now();
+  if (store.kind === 'sqlite') seedSqlite(join(dir, 'flotilla.db'), devices, nowMs);
+  else await seedPostgres(store, devices, nowMs);
+  const stores = await openStores(
+    store.kind === 'sqlite' ? { kind: 'sqlite', file: join(dir, 'flotilla.db') } : store,
+  );
   try {
     const endMs = Math.floor(nowMs / HOUR) * HOUR;
     for (let i = 0; i < withHistory; i++) await stores.telemetry.writeBatches(dayOfBatches(i, endMs));
@@ -136,14 +193,22 @@ async function time(
 
 export async function measureQueries(
   dir: string,
-  options: { devices: number; withHistory: number; requests: number },
+  options: { devices: number; withHistory: number; requests: number; store: QueryStore },
 ): Promise<QueryBench> {
-  const file = join(dir, 'flotilla.db');
-  await freshFile(file);
+  const { store } = options;
+  await freshFile(join(dir, 'flotilla.db'));
   const nowMs = Date.now();
-  process.stderr.write(`telemetry: seeding ${options.devices} devices with latest values\n`);
-  const seedMs = await seed(file, options.devices, options.withHistory, nowMs);
-  const server = await startFlotilla(dir);
+  process.stderr.write(`telemetry: seeding ${options.devices} devices with latest values (${store.kind})\n`);
+  const seedMs = await seed(dir, store, options.devices, options.withHistory, nowMs);
+  const server = await startFlotilla(
+    dir,
+    store.kind === 'sqlite'
+      ? {}
+      : {
+          args: ['--store', 'postgres', '--postgres-url', store.url],
+          env: { FLOTILLA_POSTGRES_SCHEMA: store.schema },
+        },
+  );
   try {
     const api = `http://127.0.0.1:${server.httpPort}/api/v1`;
     const from = nowMs - 24 * HOUR;
@@ -200,6 +265,7 @@ export async function measureQueries(
       ),
     );
     return {
+      store: store.kind,
       devices: options.devices,
       devicesWithHistory: options.withHistory,
       latestRows: options.devices * METRICS.length,

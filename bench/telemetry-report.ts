@@ -23,7 +23,7 @@ function bytesRow(label: string, b: BytesPerDay): string {
 
 /** Markdown section for docs/benchmarks.md. */
 export function renderTelemetrySection(bench: TelemetryBench): string {
-  const { options: o, bytes, queries: q } = bench;
+  const { options: o, bytes, queries: qs } = bench;
   const ingestRows = bench.ingest.map(
     (r) =>
       `| ${TARGETS[r.target] ?? r.target} | ${fmt(r.messagesPerS)} | ${fmt(r.pointsPerS)} | ${fmt(r.messages)} | ${r.storedBatches === undefined ? '—' : `${fmt(r.storedBatches)} batches, ${fmt(r.storedWindowRows ?? 0)} window rows`} | ${fmt(r.brokerCpuMsPer1000)} |`,
@@ -32,9 +32,15 @@ export function renderTelemetrySection(bench: TelemetryBench): string {
     1 -
     (bytes.aggregated.upstreamBytes + bytes.aggregated.downstreamBytes) /
       (bytes.raw.upstreamBytes + bytes.raw.downstreamBytes);
-  const queryRows = q.latencies.map(
-    (l) => `| ${l.query} | ${fmt(l.requests)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p95Ms, 1)} | ${fmt(l.result)} |`,
+  const queryRows = qs.flatMap((q) =>
+    q.latencies.map(
+      (l) =>
+        `| ${q.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${l.query} | ${fmt(l.requests)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p95Ms, 1)} | ${fmt(l.result)} |`,
+    ),
   );
+  const q = qs[0];
+  if (!q) throw new Error('no query results');
+  const seeded = qs.map((x) => `${x.store} ${fmt(x.seedMs / 1000, 1)} s`).join(', ');
   return `${TELEMETRY_SECTION_HEADING}
 
 Measured on ${bench.date.toISOString()} (\`npm run bench -- --only telemetry\` rewrites only this section; load
@@ -76,14 +82,13 @@ readings) costs about as much aggregated as raw; the saving grows with the sampl
 
 **Query latency** over ${fmt(q.devices)} registered devices with latest values of 4 metrics each
 (${fmt(q.latestRows)} \`telemetry_latest\` rows) and 24 h of 5-minute windows for ${fmt(q.devicesWithHistory)} of them
-(${fmt(q.windowRows)} raw window rows, rollups written by the store); seeded in ${fmt(q.seedMs / 1000, 1)} s (bench
-set-up, not measured). \`flotilla server\` on SQLite in its own process; each request timed from this process over
+(${fmt(q.windowRows)} raw window rows, rollups written by the store); seeded in ${seeded} (bench
+set-up, not measured). \`flotilla server\` in its own process (PostgreSQL: the same server on a scratch schema, \`--telemetry-postgres-url\`); each request timed from this process over
 HTTP on localhost, one at a time.
 
-| query | requests | p50 (ms) | p95 (ms) | answer size |
-| --- | ---: | ---: | ---: | ---: |
+| store | query | requests | p50 (ms) | p95 (ms) | answer size |
+| --- | --- | ---: | ---: | ---: | ---: |
 ${queryRows.join('\n')}
 
-Left out: the same on PostgreSQL (the store is the same contract; not measured in this run).
-`;
+${qs.length === 1 ? 'Left out: PostgreSQL (run with `--telemetry-postgres-url` to add it).\n' : ''}`;
 }

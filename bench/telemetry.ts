@@ -3,7 +3,7 @@
  * - sustained ingest (telemetry-ingest.ts): Flotilla storing every batch on SQLite, against the
  *   same clients publishing to the same broker on a topic nothing stores, and to Mosquitto;
  * - bytes per device per day with and without on-device aggregation (telemetry-bytes.ts);
- * - query latency over a 100,000-device fleet (telemetry-query.ts).
+ * - query latency over a 100,000-device fleet (telemetry-query.ts), SQLite and optionally PostgreSQL.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -15,7 +15,7 @@ import { openSqliteDatabase } from '../src/store/sqlite/open-sqlite-database.ts'
 import { startFlotilla, startMosquitto } from './processes.ts';
 import { measureBytesPerDay, type BytesBench } from './telemetry-bytes.ts';
 import { measureIngest, type IngestRun } from './telemetry-ingest.ts';
-import { measureQueries, type QueryBench } from './telemetry-query.ts';
+import { measureQueries, type QueryBench, type QueryStore } from './telemetry-query.ts';
 
 export interface TelemetryBenchOptions {
   /** Publishing clients (devices). */
@@ -28,6 +28,8 @@ export interface TelemetryBenchOptions {
   /** Devices with 24 h of windows. */
   historyDevices: number;
   requests: number;
+  /** Also measure the queries on PostgreSQL (a scratch schema, dropped first). */
+  postgres?: { url: string; schema: string };
 }
 
 export interface TelemetryBench {
@@ -36,7 +38,8 @@ export interface TelemetryBench {
   options: TelemetryBenchOptions;
   ingest: IngestRun[];
   bytes: BytesBench;
-  queries: QueryBench;
+  /** SQLite, then PostgreSQL when asked for. */
+  queries: QueryBench[];
 }
 
 function countRows(file: string): { batches: number; windows: number } {
@@ -113,12 +116,20 @@ async function measureAllIngest(dir: string, options: TelemetryBenchOptions): Pr
 export async function measureTelemetry(dir: string, options: TelemetryBenchOptions): Promise<TelemetryBench> {
   const ingest = await measureAllIngest(join(dir, 'ingest'), options);
   const bytes = measureBytesPerDay();
-  const queryDir = join(dir, 'query');
-  await mkdir(queryDir, { recursive: true });
-  const queries = await measureQueries(queryDir, {
-    devices: options.latestDevices,
-    withHistory: options.historyDevices,
-    requests: options.requests,
-  });
+  const queries: QueryBench[] = [];
+  const stores: QueryStore[] = [{ kind: 'sqlite' }];
+  if (options.postgres) stores.push({ kind: 'postgres', ...options.postgres });
+  for (const store of stores) {
+    const queryDir = join(dir, `query-${store.kind}`);
+    await mkdir(queryDir, { recursive: true });
+    queries.push(
+      await measureQueries(queryDir, {
+        devices: options.latestDevices,
+        withHistory: options.historyDevices,
+        requests: options.requests,
+        store,
+      }),
+    );
+  }
   return { date: new Date(), loadAverage: loadavg()[0] ?? 0, options, ingest, bytes, queries };
 }
