@@ -86,6 +86,8 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 /** `flotilla server` in its own process, so its memory is measured alone. */
 export async function startFlotilla(
   dataDir: string,
+  /** Extra `flotilla server` flags (e.g. `--store postgres`) and environment (e.g. the schema). */
+  extra: { args?: string[]; env?: Record<string, string> } = {},
 ): Promise<MeasuredProcess & { httpPort: number; mqttPort: number; deviceHttpPort: number }> {
   const [httpPort, mqttPort, deviceHttpPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(
@@ -105,8 +107,9 @@ export async function startFlotilla(
       String(deviceHttpPort),
       '--log-level',
       'warn',
+      ...(extra.args ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...extra.env } },
   );
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 'flotilla server');
   return { ...measured(child, 'flotilla'), httpPort, mqttPort, deviceHttpPort };

@@ -7,6 +7,8 @@ import { renderDeltaSection, type DeltaResult } from './delta.ts';
 import { renderDownloadSection, type DownloadBench } from './downloads.ts';
 import { renderRolloutSection } from './rollouts-report.ts';
 import type { RolloutBench } from './rollouts.ts';
+import { renderTelemetrySection } from './telemetry-report.ts';
+import type { TelemetryBench } from './telemetry.ts';
 
 export interface ReportInput {
   machine: MachineInfo;
@@ -18,6 +20,7 @@ export interface ReportInput {
   /** Absent when nginx, the baseline, is not installed. */
   downloads: DownloadBench | undefined;
   rollouts: RolloutBench;
+  telemetry: TelemetryBench;
   date: Date;
 }
 
@@ -120,7 +123,8 @@ ${fmt(input.identities.identitiesReused)} reused from the cache of an earlier ru
 ${signingSection(input.signing)}
 ${provisioningSection(input.provisioning)}
 ${renderDeltaSection(input.deltas)}${input.downloads ? `\n${renderDownloadSection(input.downloads)}` : ''}
-${renderRolloutSection(input.rollouts)}`;
+${renderRolloutSection(input.rollouts)}
+${renderTelemetrySection(input.telemetry)}`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * and the same-run baseline each is compared against.
  *
  * Usage: npm run bench [-- --devices 1000,10000]
- *        npm run bench -- --only downloads|rollouts   (one section, spliced into the existing file;
+ *        npm run bench -- --only downloads|rollouts|telemetry   (one section, spliced into the existing file;
  *          --json FILE also writes its raw results, machine-readable)
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +23,8 @@ import { ROLLOUT_SECTION_HEADING, renderRolloutSection } from './rollouts-report
 import { measureFleetQueries } from './fleet.ts';
 import { fleetProbes } from './fleet-probes.ts';
 import { FLEET_SECTION_HEADING, renderFleetSection } from './fleet-report.ts';
+import { measureTelemetry } from './telemetry.ts';
+import { TELEMETRY_SECTION_HEADING, renderTelemetrySection } from './telemetry-report.ts';
 
 const SEED = 1;
 
@@ -41,6 +43,10 @@ const { values } = parseArgs({
       type: 'string',
       default: process.env.FLOTILLA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     },
+    'telemetry-devices': { type: 'string', default: '50' },
+    'telemetry-seconds': { type: 'string', default: '15' },
+    'latest-devices': { type: 'string', default: '100000' },
+    'telemetry-postgres-url': { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
@@ -52,7 +58,8 @@ if (values.help) {
     'Usage: npm run bench [-- --devices 1000,10000] [--provision-devices 1000] [--sign-csrs 300]\n' +
       '         [--download-mib 64] [--download-clients 1,8,32] [--rollout-devices 100000,1000000]\n' +
       '         [--status-devices 20000] [--fleet-devices 100000,1000000] [--fleet-runs 5] [--postgres-url URL]\n' +
-      '         [--only downloads|rollouts|fleet [--json FILE]] [--out docs/benchmarks.md]\n',
+      '         [--telemetry-devices 50] [--telemetry-seconds 15] [--latest-devices 100000] [--telemetry-postgres-url URL]\n' +
+      '         [--only downloads|rollouts|telemetry|fleet [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -74,6 +81,19 @@ const rolloutOptions = {
   planDevices: wholeNumbers('rollout-devices', values['rollout-devices']),
   statusDevices: wholeNumbers('status-devices', values['status-devices'])[0] ?? 20_000,
   tickEvery: 5_000,
+};
+
+const telemetryDir = resolve('.data/bench-telemetry');
+const telemetryOptions = {
+  devices: wholeNumbers('telemetry-devices', values['telemetry-devices'])[0] ?? 50,
+  inFlight: 8,
+  durationS: wholeNumbers('telemetry-seconds', values['telemetry-seconds'])[0] ?? 15,
+  latestDevices: wholeNumbers('latest-devices', values['latest-devices'])[0] ?? 100_000,
+  historyDevices: 100,
+  requests: 100,
+  ...(values['telemetry-postgres-url'] !== undefined
+    ? { postgres: { url: values['telemetry-postgres-url'], schema: 'flotilla_bench_telemetry' } }
+    : {}),
 };
 
 /** The sections that run alone: measure, render, and the raw results. */
@@ -99,6 +119,14 @@ const sections: Record<
   fleet: async () => {
     const fleet = await measureFleet();
     return { heading: FLEET_SECTION_HEADING, markdown: renderFleetSection(fleet), results: fleet };
+  },
+  telemetry: async () => {
+    const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
+    return {
+      heading: TELEMETRY_SECTION_HEADING,
+      markdown: renderTelemetrySection(telemetry),
+      results: telemetry,
+    };
   },
 };
 
@@ -201,6 +229,7 @@ const deltas = await measureDeltas(resolve('.data/bench-deltas'));
 const downloads = await measureDownloads(downloadsDir, downloadOptions);
 await mkdir(rolloutsDir, { recursive: true });
 const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
+const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
 
 const fleet = await measureFleet();
 
@@ -213,6 +242,7 @@ const report = renderReport({
   deltas,
   downloads,
   rollouts,
+  telemetry,
   date: new Date(),
 });
 const withFleet = replaceSection(report, FLEET_SECTION_HEADING, renderFleetSection(fleet));

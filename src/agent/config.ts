@@ -17,7 +17,7 @@ import { stateReportedSchema } from '../contracts/device-messages.ts';
 import { DEVICE_ID_PATTERN } from '../contracts/topics.ts';
 import { ConfigError } from '../infra/errors.ts';
 import { AGENT_DEFAULTS, type AgentOptions } from './types.ts';
-import { telemetryConfigSchema } from './telemetry/telemetry-config.ts';
+import { telemetryConfigSchema, type TelemetryConfig } from './telemetry/telemetry-config.ts';
 
 const reported = stateReportedSchema.shape;
 const filePath = z.string().min(1, 'must be a file path');
@@ -132,8 +132,13 @@ const fieldsSchema = z.strictObject({
   region: reported.region,
   tags: reported.tags,
   update: updateSchema.optional(),
-  /** Telemetry (docs/telemetry-agent.md); present = on, `telemetry: {}` takes every default. */
-  telemetry: telemetryConfigSchema.optional(),
+  /**
+   * Telemetry (docs/telemetry-agent.md): on by default when there is a stateDir (the outbox lives
+   * there) or the section names a `dir`; `telemetry: false` (or `enabled: false`) turns it off.
+   */
+  telemetry: z
+    .preprocess((value) => (value === false ? { enabled: false } : value), telemetryConfigSchema)
+    .optional(),
 });
 
 /** Where the device's identity comes from; paths as written in the file. */
@@ -149,16 +154,32 @@ export type IdentitySource =
   | ({ kind: 'provisioning' } & z.output<typeof provisioningSchema>);
 
 type IdentityFields = 'deviceId' | 'caFile' | 'certFile' | 'keyFile' | 'provisioning' | 'serial';
-type ParsedConfig = Omit<z.output<typeof fieldsSchema>, IdentityFields> & {
+type ParsedConfig = Omit<z.output<typeof fieldsSchema>, IdentityFields | 'telemetry'> & {
   serial: string;
   identity: IdentitySource;
+  /** Undefined: telemetry is off. */
+  telemetry: TelemetryConfig | undefined;
 };
+
+/**
+ * On unless turned off: an absent section takes every default when the outbox has a home
+ * (`<stateDir>/telemetry`); without a stateDir there is nowhere safe to queue, so it stays off.
+ */
+function resolveTelemetry(
+  section: TelemetryConfig | undefined,
+  stateDir: string | undefined,
+): TelemetryConfig | undefined {
+  if (section?.enabled === false) return undefined;
+  if (section !== undefined) return section;
+  return stateDir !== undefined ? telemetryConfigSchema.parse({}) : undefined;
+}
 
 const FACTORY_FIELDS = ['deviceId', 'caFile', 'certFile', 'keyFile'] as const;
 
 /** The two identity forms, checked with errors that name each missing or misplaced field. */
 export const agentConfigSchema = fieldsSchema.transform((fields, ctx): ParsedConfig => {
-  const { deviceId, caFile, certFile, keyFile, provisioning, serial, ...common } = fields;
+  const { deviceId, caFile, certFile, keyFile, provisioning, serial, telemetry: section, ...rest } = fields;
+  const common = { ...rest, telemetry: resolveTelemetry(section, fields.stateDir) };
   const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (provisioning) {
     for (const field of FACTORY_FIELDS) {

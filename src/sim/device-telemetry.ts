@@ -5,6 +5,7 @@
  * `createTelemetryAgent` gives a device without updates an agent that boots with its telemetry.
  */
 import { join } from 'node:path';
+import type { TelemetryBatch } from '../contracts/telemetry-messages.ts';
 import { createAgent } from '../agent/agent.ts';
 import {
   createDeviceTelemetry,
@@ -32,6 +33,8 @@ export interface SimTelemetryOptions {
   /** Battery percentage points lost per hour; default SIM_TELEMETRY_DEFAULTS.batteryDrainPerHour. */
   batteryDrainPerHour?: number;
   outbox?: { maxBytes?: number; maxBatches?: number };
+  /** Told of every batch a device queued (what the fleet produced, for end-to-end checks). */
+  onQueued?: (deviceId: string, batch: TelemetryBatch) => void;
 }
 
 export interface SimTelemetryContext {
@@ -87,6 +90,9 @@ export function createSimDeviceTelemetry(
       }),
     ],
     boot: { code: context.bootReason },
+    ...(options.onQueued
+      ? { onQueued: (batch: TelemetryBatch) => options.onQueued?.(context.deviceId, batch) }
+      : {}),
   });
 }
 

@@ -29,8 +29,16 @@ const base = {
 const parse = (telemetry: unknown) => parseAgentConfig(JSON.stringify({ ...base, telemetry }), 'a.json');
 
 describe('telemetry config', () => {
-  it('is off without the section and takes every default with an empty one', () => {
+  it('is on by default with a state dir, off with `false`, and takes every default', () => {
+    const withState = (extra: Record<string, unknown>) =>
+      parseAgentConfig(JSON.stringify({ ...base, stateDir: 'state', ...extra }), 'a.json').telemetry;
+    assert.deepEqual(withState({}), parse({}).telemetry, 'no section = every default');
+    assert.equal(withState({ telemetry: false }), undefined);
+    // Without a state dir there is nowhere to queue: off unless the section names a dir.
     assert.equal(parseAgentConfig(JSON.stringify(base), 'a.json').telemetry, undefined);
+    assert.equal(parse(false).telemetry, undefined);
+    assert.equal(withState({ telemetry: { enabled: false } }), undefined);
+    assert.throws(() => parse(true), /telemetry/);
     const config = parse({}).telemetry;
     assert.ok(config);
     assert.equal(config.transport, 'mqtt');

@@ -162,7 +162,8 @@ describe('agent daemon provisioning', () => {
     const daemon = startDaemon(await writeConfig('AP-MQTT'));
     await untilOnline(daemon, 'AP-MQTT');
     const files = (await readdir(join(dir, 'state-AP-MQTT'))).sort();
-    assert.deepEqual(files, ['ca-chain.pem', 'device.key', 'device.pem', 'server.json']);
+    // Telemetry is on by default: its outbox lives in the state dir.
+    assert.deepEqual(files, ['ca-chain.pem', 'device.key', 'device.pem', 'server.json', 'telemetry']);
     assert.equal((await stat(stateFile('AP-MQTT', 'device.key'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(dir, 'state-AP-MQTT'))).mode & 0o777, 0o700);
     const device = (await fx.api<Device>('/api/v1/devices/AP-MQTT')).body;
@@ -235,6 +236,7 @@ describe('agent daemon provisioning', () => {
       'device.key',
       'device.pem',
       'server.json',
+      'telemetry',
     ]);
     assert.equal(await provisionedAudits(fx, 'AP-POWER'), 1);
     await second.stop();

@@ -4,7 +4,7 @@
  * daemon and simulated devices: `agentOptions()` adds the hooks the MQTT agent needs (acks,
  * connects, disconnects counted), `attach()` hands it the agent to publish with.
  */
-import type { TelemetryEvent } from '../../contracts/telemetry-messages.ts';
+import type { TelemetryBatch, TelemetryEvent } from '../../contracts/telemetry-messages.ts';
 import type { AgentDeps, AgentOptions } from '../types.ts';
 import type { BatchContent } from './batch-pack.ts';
 import { createCollector, type MetricSource } from './collector.ts';
@@ -29,6 +29,8 @@ export interface DeviceTelemetryOptions {
    * one `reboots`, and one `crashes` when `crash` is set. Absent: no boot event.
    */
   boot?: { code: string; message?: string; crash?: boolean };
+  /** Told of every batch once it is durably queued (a device-side record, e.g. for end-to-end checks). */
+  onQueued?: (batch: TelemetryBatch) => void;
 }
 
 export interface ErrorReport {
@@ -87,7 +89,10 @@ export async function createDeviceTelemetry(
       appends = appends
         .then(() => outbox.append(content))
         .then(
-          () => sender.pump(),
+          (batch) => {
+            options.onQueued?.(batch);
+            sender.pump();
+          },
           (err: unknown) => logger.error({ err: (err as Error).message }, 'telemetry batch not queued'),
         );
     }

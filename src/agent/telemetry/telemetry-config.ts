@@ -1,6 +1,6 @@
 /**
  * The agent daemon's `telemetry:` section (seconds and bytes, as an operator writes them), and
- * its translation into TelemetrySettings (milliseconds). Present = telemetry on; every field
+ * its translation into TelemetrySettings (milliseconds). On unless `enabled: false`; every field
  * has a default (docs/telemetry-agent.md, "Configuration").
  */
 import { z } from 'zod';
@@ -19,6 +19,8 @@ const cadence = (defaults: { sampleMs: number; windowMs: number }) =>
     .prefault({});
 
 const telemetryFieldsSchema = z.strictObject({
+  /** `false` turns telemetry off (so does `telemetry: false`). */
+  enabled: z.boolean().default(true),
   /** `mqtt` (the agent's session) or `https` (uploads to the device API: wake, send, sleep). */
   transport: z.enum(['mqtt', 'https']).default('mqtt'),
   /** Device API for `https`; default `update.deviceHttpUrl`. */
