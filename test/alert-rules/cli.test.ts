@@ -1,27 +1,10 @@
 /** `flotilla alerts rules …` and `flotilla fleet summary`, run as a user runs them against a real server. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { runFlotilla } from '../helpers/flotilla-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
-
-function flotilla(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const flotilla = runFlotilla;
 
 describe('flotilla alerts rules and fleet summary', () => {
   let fx: ServerFixture;

@@ -1,36 +1,18 @@
 /** The `flotilla` command as a user runs it: the package's bin in a child process. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { opensslKeyAndCsr } from '../helpers/openssl.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../helpers/wait.ts';
-import { fileURLToPath } from 'node:url';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { FLOTILLA_BIN, runFlotilla } from '../helpers/flotilla-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
+const BIN = FLOTILLA_BIN;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function flotilla(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const flotilla = runFlotilla;
 
 describe('flotilla CLI', () => {
   let fx: ServerFixture;

@@ -1,27 +1,10 @@
 /** `flotilla devices list|count --where`, `--group` and `flotilla groups`, run as a user runs them. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { runFlotilla } from '../helpers/flotilla-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
-
-function flotilla(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const flotilla = runFlotilla;
 
 describe('flotilla devices --where', () => {
   let fx: ServerFixture;

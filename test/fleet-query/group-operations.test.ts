@@ -3,23 +3,11 @@
  * moving to static groups, refusals, the audit trail, and a rollout dry run by query.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { runFlotilla } from '../helpers/flotilla-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
-
-function flotilla(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: 30_000 },
-      (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout }),
-    );
-  });
-}
+const flotilla = runFlotilla;
 
 interface OperationBody {
   dryRun: boolean;
