@@ -168,9 +168,16 @@ describe('agent daemon with telemetry', () => {
     assert.ok(left.length > 0, 'partial windows queued at stop');
     const leftSeqs = left.map((name) => Number(name.slice('batch-'.length, 'batch-'.length + 16)));
     await broker.start();
+    // The stand-in ingest must be subscribed again before the agent publishes: a batch published to
+    // a broker with no subscriber is dropped, and the agent would resend it only after its 30 s ack
+    // timeout (a race that a busy machine loses).
+    await waitFor(() => responder.client.connected, { what: 'the stand-in ingest reconnected' });
+    await responder.client.subscribeAsync('fl/d/+/telemetry', { qos: 1 });
     const second = run();
     await waitFor(() => leftSeqs.every((seq) => responder.ingest.seqs('dev-tm').includes(seq)), {
       what: 'the queue from before the restart delivered',
+      // Long enough for one resend after the agent's ack timeout, should an ack still be lost.
+      timeoutMs: 60_000,
     });
     // Numbering went on after the restart: what the second run sends comes after the first run's.
     const before = new Set(responder.ingest.seqs('dev-tm'));
