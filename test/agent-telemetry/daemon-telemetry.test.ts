@@ -123,7 +123,10 @@ describe('agent daemon with telemetry', () => {
     broker = await startMosquitto();
     responder = await startMqttResponder(broker.plainPort);
   });
+  /** Every daemon started; stopped after the test whatever happened (one left running keeps the process alive). */
+  const daemons: Array<{ stop(): Promise<void> }> = [];
   after(async () => {
+    await Promise.allSettled(daemons.map((daemon) => daemon.stop()));
     await responder?.close();
     await broker?.close();
   });
@@ -146,7 +149,9 @@ describe('agent daemon with telemetry', () => {
         logger,
         shutdownSignal: shutdown.signal,
       });
-      return { stop: () => (shutdown.abort(), running) };
+      const daemon = { stop: () => (shutdown.abort(), running) };
+      daemons.push(daemon);
+      return daemon;
     };
     const batches = () => [...(responder.ingest.stored.get('dev-tm')?.values() ?? [])];
     const first = run();
