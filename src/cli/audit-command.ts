@@ -2,7 +2,6 @@
 import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { auditPageSchema } from '../api/routes/audit.ts';
@@ -98,7 +97,7 @@ export function registerAuditCommand(program: Command): void {
         ...filterQuery(flags),
       ]);
       const sink: Writable = flags.out === undefined ? process.stdout : createWriteStream(flags.out);
-      await pipeline(Readable.fromWeb(body as WebReadableStream<Uint8Array>), sink);
+      await pipeline(Readable.fromWeb(body), sink);
       if (flags.out !== undefined) process.stderr.write(`audit log written to ${flags.out}\n`);
     });
 }
