@@ -55,7 +55,7 @@ export const auditExportQuery = z
   })
   .superRefine(orderedRange);
 
-const mediaTypes = { jsonl: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' } as const;
+const mediaTypes = { jsonl: 'application/x-ndjson', csv: 'text/csv' } as const;
 
 export function auditRoutes(store: ProvisioningStore): ApiRoute[] {
   return [
@@ -92,7 +92,7 @@ export function auditRoutes(store: ProvisioningStore): ApiRoute[] {
           format,
         );
         return {
-          contentType: mediaTypes[format],
+          contentType: format === 'csv' ? `${mediaTypes.csv}; charset=utf-8` : mediaTypes.jsonl,
           body: Readable.from(lines),
           filename: `flotilla-audit.${format}`,
         };
