@@ -107,7 +107,12 @@ export function createHttpServer(deps: HttpServerDeps) {
           contentLength,
         });
         reply.status(route.status ?? 200);
-        if (route.produces && isRawResponse(result)) return reply.type(result.contentType).send(result.body);
+        if (route.produces && isRawResponse(result)) {
+          if (result.filename !== undefined) {
+            reply.header('content-disposition', `attachment; filename="${result.filename}"`);
+          }
+          return reply.type(result.contentType).send(result.body);
+        }
         return result;
       },
     });

@@ -20,10 +20,12 @@ export interface RouteRequest<P, Q, B> {
   contentLength: number | undefined;
 }
 
-/** A non-JSON response body (PEM, SVG, PNG) and its media type. */
+/** A non-JSON response body (PEM, SVG, PNG, or a stream) and its media type. */
 export interface RawResponse {
   contentType: string;
-  body: string | Buffer;
+  body: string | Buffer | Readable;
+  /** Sent as `Content-Disposition: attachment; filename="…"` (a plain file name). */
+  filename?: string;
 }
 
 export interface ApiRoute<
@@ -65,12 +67,14 @@ export function defineRoute<
   return route;
 }
 
+const rawResponseKeys = new Set(['contentType', 'body', 'filename']);
+
 export function isRawResponse(value: unknown): value is RawResponse {
   return (
     typeof value === 'object' &&
     value !== null &&
     'contentType' in value &&
     'body' in value &&
-    Object.keys(value).length === 2
+    Object.keys(value).every((key) => rawResponseKeys.has(key))
   );
 }

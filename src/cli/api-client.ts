@@ -75,6 +75,15 @@ export class ApiClient {
     return Buffer.from(await response.arrayBuffer());
   }
 
+  /** A non-JSON resource as a byte stream, for downloads too large to hold (exports). */
+  async stream(path: string, query: Array<[string, string]> = []): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.send('GET', path, undefined, query);
+    if (!response.ok) await this.fail(response, path);
+    if (response.body === null)
+      throw new ApiRequestError(response.status, 'bad_response', `empty body from ${path}`);
+    return response.body;
+  }
+
   private async json<T extends z.ZodType>(
     method: string,
     path: string,

@@ -16,6 +16,7 @@ import { registerAlertsCommand } from './alerts-command.ts';
 import { registerFleetCommand } from './fleet-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerTelemetryCommand } from './telemetry-command.ts';
+import { registerAuditCommand } from './audit-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -39,6 +40,7 @@ registerAlertsCommand(program);
 registerTelemetryCommand(program);
 registerGroupsCommand(program);
 registerFleetCommand(program);
+registerAuditCommand(program);
 
 try {
   await program.parseAsync(process.argv);

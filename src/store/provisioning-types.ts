@@ -5,6 +5,8 @@
  * checked by the same contract suite on both (test/store/provisioning-store.contract.ts).
  */
 import type { Device } from '../contracts/device.ts';
+import type { AuditFilter } from './audit-query.ts';
+import type { Page } from './types.ts';
 
 export interface NewBatch {
   /** `b-<random>`; safe as a topic level and a certificate CN part. */
@@ -139,5 +141,7 @@ export interface ProvisioningStore {
 
   appendAudit(entry: NewAuditEntry): Promise<void>;
   /** Newest first. */
-  listAudit(filter: { target?: string; action?: string; limit: number }): Promise<AuditEntry[]>;
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** One page of the audit log, newest first unless `order: 'oldest'`; `nextCursor` when more follow. */
+  pageAudit(filter: AuditFilter): Promise<Page<AuditEntry>>;
 }

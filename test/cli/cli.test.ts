@@ -68,6 +68,9 @@ describe('flotilla CLI', () => {
       ['keys', 'generate', '--help'],
       ['keys', 'sign', '--help'],
       ['keys', 'export-public', '--help'],
+      ['audit', '--help'],
+      ['audit', 'list', '--help'],
+      ['audit', 'export', '--help'],
     ]) {
       const result = await flotilla(args);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);

@@ -13,6 +13,7 @@ import {
   uniqueSchemaName,
 } from '../helpers/postgres-test-env.ts';
 import { certificateRequest, newBatch, numberedSerials, t0 } from './provisioning-fixtures.ts';
+import { auditLogContract } from './audit-log.contract.ts';
 import { provisioningStoreContract } from './provisioning-store.contract.ts';
 
 const unreachable = await probePostgres();
@@ -52,6 +53,16 @@ describe('PostgresProvisioningStore', { skip: skipUnlessCi(unreachable) }, () =>
     await emptyTables();
     return stores;
   });
+  auditLogContract(
+    async () => {
+      const stores = await open();
+      await emptyTables();
+      return stores;
+    },
+    () => async (statement) => {
+      await admin?.query(statement.replaceAll('audit_log', `"${schema}".audit_log`));
+    },
+  );
 
   it('never exceeds the claim limit across replicas sharing the schema', async () => {
     const first = await open();

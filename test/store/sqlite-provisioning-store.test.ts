@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { openStores } from '../../src/store/open-store.ts';
 import { assertFullyMigrated, databaseAtVersion, tempDatabaseFiles } from '../helpers/sqlite-test-env.ts';
 import { certificateRequest, newBatch, t0 } from './provisioning-fixtures.ts';
+import { auditLogContract } from './audit-log.contract.ts';
 import { provisioningStoreContract } from './provisioning-store.contract.ts';
 
 const files = tempDatabaseFiles('provisioning');
@@ -13,6 +15,25 @@ after(() => files.close());
 
 describe('SqliteProvisioningStore', () => {
   provisioningStoreContract(() => openStores({ kind: 'sqlite', file: freshFile() }));
+
+  let auditFile = '';
+  auditLogContract(
+    () => {
+      auditFile = freshFile();
+      return openStores({ kind: 'sqlite', file: auditFile });
+    },
+    () => (statement) => {
+      const db = new Database(auditFile);
+      try {
+        db.exec(statement);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        db.close();
+      }
+    },
+  );
 
   it('upgrades a version-1 database and keeps its devices', async () => {
     const file = freshFile();

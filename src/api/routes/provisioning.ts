@@ -12,6 +12,9 @@ import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { DeviceStore } from '../../store/types.ts';
 import { renderLabel } from '../../provisioning/label.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
+import { auditRoutes } from './audit.ts';
+
+export { auditPageSchema } from './audit.ts';
 
 const batchSchema = z.object({
   id: z.string(),
@@ -45,17 +48,6 @@ const certificateSchema = z.object({
   revocationReason: z.string().nullable(),
 });
 
-const auditEntrySchema = z.object({
-  id: z.number().int(),
-  at: z.string(),
-  actor: z.string(),
-  action: z.string(),
-  target: z.string(),
-  source: z.string(),
-  details: z.record(z.string(), z.unknown()),
-});
-
-export const auditPageSchema = z.object({ items: z.array(auditEntrySchema) });
 export const revokeResultSchema = z.object({
   revokedCertificates: z.array(z.string()),
   disconnected: z.boolean(),
@@ -206,21 +198,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       handler: ({ params, source }) =>
         store.setOwner(params.id, null, deps.clock.now(), { actor: ACTOR, source }),
     }),
-    defineRoute({
-      method: 'GET',
-      path: '/api/v1/audit',
-      operationId: 'listAudit',
-      summary: 'Audit log, newest first',
-      tag: 'audit',
-      query: z.strictObject({
-        target: z.string().min(1).optional(),
-        action: z.string().min(1).optional(),
-        limit: z.coerce.number().int().min(1).max(1000).default(100),
-      }),
-      response: auditPageSchema,
-      errors: [400],
-      handler: async ({ query }) => ({ items: await store.listAudit(query) }),
-    }),
+    ...auditRoutes(store),
     defineRoute({
       method: 'GET',
       path: '/pki/crl.pem',

@@ -15,7 +15,7 @@ import { defineRoute, type ApiRoute } from '../route.ts';
 const DAY_MS = 86_400_000;
 
 /** ms since the epoch, or an ISO 8601 time. */
-const timeParam = z
+export const timeParam = z
   .string()
   .transform((value, ctx) => {
     const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);

@@ -496,6 +496,24 @@ export const postgresMigrations: readonly Migration[] = [
         WHERE connection_state = 'offline';
     `,
   },
+  {
+    version: 16,
+    name: 'audit_append_only',
+    sql: `
+      -- The audit log is append-only: row updates and deletes are refused. TRUNCATE (an
+      -- administrator's explicit act, and how test suites reset) is not a row operation.
+      CREATE FUNCTION flotilla_audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
+      END;
+      $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION flotilla_audit_log_append_only();
+      -- Filters by actor and source, each in the newest-first order.
+      CREATE INDEX audit_log_actor_idx ON audit_log (actor, at, id);
+      CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
+    `,
+  },
 ];
 
 const createLedger = `

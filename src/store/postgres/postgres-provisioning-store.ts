@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import type { Device } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
-import { buildAuditQuery, type AuditFilter } from '../audit-query.ts';
+import { buildAuditQuery, toAuditPage, type AuditDialect, type AuditFilter } from '../audit-query.ts';
+import type { Page } from '../types.ts';
 import { checkRedeem, defaultAuditOrigin, validateNewBatch } from '../provisioning-rules.ts';
 import {
   auditFromRow,
@@ -151,12 +152,19 @@ export class PostgresProvisioningStore implements ProvisioningStore {
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
-    const query = buildAuditQuery(filter, (position) => `$${position}`);
+    return (await this.pageAudit(filter)).items;
+  }
+
+  async pageAudit(filter: AuditFilter): Promise<Page<AuditEntry>> {
+    const query = buildAuditQuery(filter, postgresAuditDialect);
     const result = await this.#session.query<AuditRow<Date, Record<string, unknown>>>(
       query.sql,
       query.params,
     );
-    return result.rows.map((row) => auditFromRow(row, decoders));
+    return toAuditPage(
+      result.rows.map((row) => auditFromRow(row, decoders)),
+      filter.limit,
+    );
   }
 
   /** The first row of a one-parameter query, on `client` inside a transaction or on the pool. */
@@ -169,3 +177,8 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     return result.rows[0];
   }
 }
+
+const postgresAuditDialect: AuditDialect = {
+  placeholder: (position) => `$${position}`,
+  time: (ms) => new Date(ms).toISOString(),
+};

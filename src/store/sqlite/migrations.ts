@@ -463,6 +463,24 @@ export const sqliteMigrations: readonly Migration[] = [
         WHERE connection_state = 'offline';
     `,
   },
+  {
+    version: 16,
+    name: 'audit_append_only',
+    sql: `
+      -- The audit log is append-only: updates and deletes are refused (DROP/recreate aside).
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+      -- Filters by actor and source, each in the newest-first order.
+      CREATE INDEX audit_log_actor_idx ON audit_log (actor, at, id);
+      CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -6,7 +6,8 @@
 import type Database from 'better-sqlite3';
 import type { Device } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
-import { buildAuditQuery, type AuditFilter } from '../audit-query.ts';
+import { buildAuditQuery, toAuditPage, type AuditDialect, type AuditFilter } from '../audit-query.ts';
+import type { Page } from '../types.ts';
 import { checkRedeem, defaultAuditOrigin, validateNewBatch, type OwnerState } from '../provisioning-rules.ts';
 import {
   auditFromRow,
@@ -161,11 +162,18 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     return this.#run(() => appendAuditRow(this.#sql, entry));
   }
 
-  listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+  async listAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return (await this.pageAudit(filter)).items;
+  }
+
+  pageAudit(filter: AuditFilter): Promise<Page<AuditEntry>> {
     return this.#run(() => {
-      const query = buildAuditQuery(filter, () => '?');
+      const query = buildAuditQuery(filter, sqliteAuditDialect);
       const rows = this.#db.prepare<unknown[], SqliteAuditRow>(query.sql).all(...query.params);
-      return rows.map((row) => auditFromRow(row, decoders));
+      return toAuditPage(
+        rows.map((row) => auditFromRow(row, decoders)),
+        filter.limit,
+      );
     });
   }
 
@@ -186,3 +194,5 @@ export class SqliteProvisioningStore implements ProvisioningStore {
 function fail(message: string): never {
   throw new Error(message);
 }
+
+const sqliteAuditDialect: AuditDialect = { placeholder: () => '?', time: (ms) => ms };
