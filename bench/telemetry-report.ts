@@ -11,6 +11,8 @@ function fmt(n: number, digits = 0): string {
 
 const TARGETS: Record<string, string> = {
   flotilla: 'Flotilla, `telemetry` topic: validated, stored (SQLite), acked, then PUBACK',
+  'flotilla-postgres':
+    'Flotilla, `telemetry` topic: validated, stored (PostgreSQL, day partitions), acked, then PUBACK',
   'flotilla-unstored': 'Flotilla, a device topic nothing stores (`fl/d/{id}/bench`: refused with a notice)',
   mosquitto: 'Mosquitto 2, `telemetry` topic, no subscriber (baseline)',
 };
@@ -44,8 +46,7 @@ export function renderTelemetrySection(bench: TelemetryBench): string {
   return `${TELEMETRY_SECTION_HEADING}
 
 Measured on ${bench.date.toISOString()} (\`npm run bench -- --only telemetry\` rewrites only this section; load
-average ${fmt(bench.loadAverage, 1)} at the end of the run: other work shared the 2 cores, so treat the rates as
-lower bounds).
+average ${fmt(bench.loadAverage, 1)} at the end of the run${bench.loadAverage >= 2 ? ': other work shared the 2 cores, so treat the rates as lower bounds' : ''}).
 
 **Sustained ingest.** ${fmt(o.devices)} device clients (their own certificates, mTLS, MQTT 3.1.1, one process) publish
 telemetry batches QoS 1 for ${fmt(o.durationS)} s, each client keeping ${o.inFlight} batches awaiting their PUBACK
@@ -53,7 +54,8 @@ telemetry batches QoS 1 for ${fmt(o.durationS)} s, each client keeping ${o.inFli
 application window, ${POINTS_PER_BATCH} data points (window × metric), ${fmt(batchBytes(bench.date.getTime()))} bytes of JSON. Flotilla sends the PUBACK
 only once the batch is stored (group commit, rollups and latest values in the same transaction), so every
 acknowledged batch is stored end to end; the rows are counted after the run. Baselines in the same run: the same
-clients and payloads to the same Flotilla broker on a topic nothing stores, and to Mosquitto. Broker CPU is the
+clients and payloads to the same Flotilla broker on a topic nothing stores, and to Mosquitto (with
+\`--telemetry-postgres-url\`, the stored run again with Flotilla on PostgreSQL). Broker CPU is the
 server process's user + system time. Every client runs in this one Node process, sharing the 2 cores with the broker: the
 baselines are bounded by the client side (which is why the unstored Flotilla topic can come out ahead of
 Mosquitto); the stored rate is bounded by the store (compare the CPU per message).

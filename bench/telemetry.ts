@@ -1,11 +1,13 @@
 /**
  * Telemetry benchmarks (issue 6), under `dir`:
- * - sustained ingest (telemetry-ingest.ts): Flotilla storing every batch on SQLite, against the
- *   same clients publishing to the same broker on a topic nothing stores, and to Mosquitto;
+ * - sustained ingest (telemetry-ingest.ts): Flotilla storing every batch on SQLite (and on
+ *   PostgreSQL when asked for), against the same clients publishing to the same broker on a topic
+ *   nothing stores, and to Mosquitto;
  * - bytes per device per day with and without on-device aggregation (telemetry-bytes.ts);
  * - query latency over a 100,000-device fleet (telemetry-query.ts), SQLite and optionally PostgreSQL.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import pg from 'pg';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureFleetPki } from '../src/pki/fleet-pki.ts';
@@ -91,6 +93,8 @@ async function measureAllIngest(dir: string, options: TelemetryBenchOptions): Pr
     stored.storedBatches = rows.batches;
     stored.storedWindowRows = rows.windows;
   }
+  if (options.postgres)
+    runs.push(await measurePostgresIngest(dir, options.devices, options.postgres, prepared, run));
   const mosquitto = await startMosquitto(dir, pki.paths);
   try {
     process.stderr.write(`telemetry: the same to Mosquitto\n`);
@@ -111,6 +115,59 @@ async function measureAllIngest(dir: string, options: TelemetryBenchOptions): Pr
     await mosquitto.stop();
   }
   return runs;
+}
+
+/**
+ * The stored run again with Flotilla on PostgreSQL (a scratch schema `<schema>_ingest`, dropped
+ * first and after; the same data directory, so the same fleet CA): the same clients, payloads and
+ * duration; rows counted in the schema after.
+ */
+async function measurePostgresIngest(
+  dir: string,
+  devices: number,
+  postgres: { url: string; schema: string },
+  prepared: Awaited<ReturnType<typeof prepareSimIdentities>>,
+  run: { inFlight: number; durationMs: number },
+): Promise<IngestRun> {
+  const { url, schema } = postgres;
+  const ingestSchema = `${schema}_ingest`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS ${ingestSchema} CASCADE`);
+    const flotilla = await startFlotilla(dir, {
+      args: ['--store', 'postgres', '--postgres-url', url],
+      env: { FLOTILLA_POSTGRES_SCHEMA: ingestSchema },
+    });
+    let result: IngestRun;
+    try {
+      process.stderr.write(`telemetry: ${devices} clients publishing to Flotilla on PostgreSQL (stored)\n`);
+      result = await measureIngest(
+        {
+          target: 'flotilla-postgres',
+          url: `mqtts://localhost:${flotilla.mqttPort}`,
+          topic: (id) => `fl/d/${id}/telemetry`,
+          cpuMs: () => flotilla.cpuMs(),
+        },
+        prepared.identities,
+        prepared.caPem,
+        { ...run, firstSeq: 1 },
+      );
+    } finally {
+      await flotilla.stop();
+    }
+    const count = async (table: string) =>
+      Number(
+        (await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${ingestSchema}.${table}`)).rows[0]?.n ??
+          0,
+      );
+    result.storedBatches = await count('telemetry_batches');
+    result.storedWindowRows = await count('telemetry_windows');
+    return result;
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${ingestSchema} CASCADE`).catch(() => undefined);
+    await admin.end();
+  }
 }
 
 export async function measureTelemetry(dir: string, options: TelemetryBenchOptions): Promise<TelemetryBench> {
