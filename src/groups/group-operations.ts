@@ -86,9 +86,7 @@ const PAGE_SIZE = 1000;
 
 export interface GroupOperationDeps {
   devices: Pick<DeviceStore, 'listDevices' | 'countDevices' | 'updateOperatorTags'>;
-  groups: Pick<GroupService, 'deviceQuery' | 'create'> & {
-    find(name: string): Promise<{ name: string; query: string } | undefined>;
-  };
+  groups: Pick<GroupService, 'deviceQuery' | 'create' | 'find'>;
   audit: Pick<ProvisioningStore, 'appendAudit'>;
   clock: Clock;
 }
