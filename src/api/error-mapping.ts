@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   ConfigError,
+  ConfirmationRequiredError,
   ConflictError,
   FlotillaError,
   ForbiddenError,
@@ -28,6 +29,7 @@ export function httpStatusFor(error: FlotillaError): number {
   if (error instanceof ValidationError) return 400;
   // Rejected signatures and undecryptable keys are bad input, not server faults.
   if (error instanceof MinisignError || error instanceof KeyDecryptionError) return 422;
+  if (error instanceof ConfirmationRequiredError) return 428;
   if (error instanceof UnauthorizedError) return 401;
   if (error instanceof ForbiddenError) return 403;
   if (error instanceof NotFoundError) return 404;

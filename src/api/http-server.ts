@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { isRawResponse, type ApiRoute } from './route.ts';
 import { toErrorResponse, validationErrorFrom } from './error-mapping.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { unrestrictedPrincipal } from '../access/principal.ts';
 import { FlotillaError, NotFoundError, ValidationError } from '../infra/errors.ts';
 
 export interface HttpServerDeps {
@@ -103,6 +104,7 @@ export function createHttpServer(deps: HttpServerDeps) {
           query,
           body,
           source: request.ip,
+          principal: unrestrictedPrincipal(),
           stream,
           contentLength,
         });

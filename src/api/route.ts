@@ -5,6 +5,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import type { Permission } from '../access/permissions.ts';
+import type { Principal } from '../access/principal.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -14,6 +16,8 @@ export interface RouteRequest<P, Q, B> {
   body: B;
   /** The client's address, for the audit log. */
   source: string;
+  /** Who is calling (authenticated by the HTTP layer); its `actor` goes into the audit log. */
+  principal: Principal;
   /** The unparsed request body, for routes that consume `application/octet-stream` (uploads). */
   stream: Readable | undefined;
   /** The declared Content-Length in bytes, when the client sent one. */
@@ -40,6 +44,11 @@ export interface ApiRoute<
   operationId: string;
   summary: string;
   tag: string;
+  /**
+   * The one permission this route needs (access/permissions.ts), checked before the handler runs.
+   * Handlers acting on devices also narrow to `principal.deviceScope(permission)`.
+   */
+  permission?: Permission;
   params?: P;
   query?: Q;
   /** JSON request body. */

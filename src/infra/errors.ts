@@ -39,6 +39,11 @@ export class UnauthorizedError extends FlotillaError {
   readonly code = 'unauthorized';
 }
 
+/** A dangerous operation (factory reset, cancel-all, key changes) sent without `confirm: true`. */
+export class ConfirmationRequiredError extends FlotillaError {
+  readonly code = 'confirmation_required';
+}
+
 /** Bad configuration: start-up stops with this message, which names the field. */
 export class ConfigError extends FlotillaError {
   readonly code = 'invalid_config';
