@@ -68,6 +68,8 @@ import { startRuleDriver } from './alerts/rules/rule-driver.ts';
 import { startFleetGauges } from './fleet-metrics/fleet-metrics-gauges.ts';
 import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service.ts';
 import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
+import { planRoutes } from './api/routes/plan.ts';
+import { shippedBenchmarks } from './plan/plan-files.ts';
 import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
 
 export interface ServerDeps {
@@ -104,6 +106,7 @@ function urlHost(host: string): string {
 
 export async function startServer(config: ServerConfig, deps: ServerDeps): Promise<RunningServer> {
   const clock = deps.clock ?? systemClock;
+  const startedAtMs = clock.now();
   const timers = deps.timers ?? systemTimers;
   const logger = deps.logger;
   const dataDir = resolve(config.dataDir);
@@ -456,6 +459,21 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...alertNotificationRoutes({ service: alerts, escalation }),
         ...telemetryRoutes({ store: retention.queryStore, clock }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
+        ...planRoutes({
+          live: {
+            config,
+            clock,
+            startedAtMs,
+            listRules: () => stores.alertRules.listRules(),
+            listRollouts: (limit) => stores.rollouts.listRollouts(limit),
+            fleetSummary: () => fleetMetrics.summary(),
+            modelCounts: () => stores.anomaly.factorCounts('model'),
+            metrics: metricsRegistry,
+          },
+          clock,
+          benchmarks: shippedBenchmarks,
+          serverUrl: () => httpUrl,
+        }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });
