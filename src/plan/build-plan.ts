@@ -57,7 +57,12 @@ export function buildPlan(requested: PlanInput, options: BuildPlanOptions): Plan
     peakFactor: input.peakFactor,
   });
   const checks = runQualityChecks({ input, ota, telemetry, costs });
-  const findings = [...ota.findings, ...telemetry.findings, ...fleetFindings(input, costs)];
+  const findings = [
+    ...ota.findings,
+    ...telemetry.findings,
+    ...heartbeatFindings(input, traffic),
+    ...fleetFindings(input, costs),
+  ];
   return {
     input,
     bench: options.bench,
@@ -75,6 +80,19 @@ export function buildPlan(requested: PlanInput, options: BuildPlanOptions): Plan
     liveSource: options.live?.source ?? null,
     generatedAtMs: options.generatedAtMs ?? null,
   };
+}
+
+/** On a metered link, heartbeats that cost more than a quarter of the upstream bytes are worth stretching. */
+function heartbeatFindings(input: PlanInput, traffic: DeviceTraffic): Finding[] {
+  const share = traffic.heartbeatBytesPerDay / traffic.upstreamBytesPerDay;
+  if (input.hardware.connectivity.dataCostPerMiB === 0 || !(share > 0.25)) return [];
+  return [
+    {
+      severity: 'warning',
+      field: 'configuration.agent.heartbeatIntervalS',
+      message: `heartbeats every ${input.configuration.agent.heartbeatIntervalS} s are ${Math.round(share * 100)} % of the bytes a device sends on a metered link; the session's keepalive already notices a lost device, so a longer interval (e.g. 900 s) is cheaper`,
+    },
+  ];
 }
 
 function fleetFindings(input: PlanInput, costs: CostTable): Finding[] {

@@ -4,6 +4,7 @@
  * the price table; and what the same traffic costs on AWS IoT Core and Azure IoT Hub. Pure.
  */
 import type { BenchmarkFigures } from './benchmarks.ts';
+import { fmtNumber } from './format.ts';
 import type { PriceTable } from './prices.ts';
 import { DAYS_PER_MONTH, type DeviceTraffic } from './traffic.ts';
 
@@ -156,9 +157,7 @@ export function azureIotHubCost(devices: number, c: CostInputs): ManagedCost {
   return best!;
 }
 
-function fmtMillions(value: number): string {
-  return value >= 100 ? String(Math.round(value)) : value >= 1 ? value.toFixed(1) : value.toPrecision(2);
-}
+const fmtMillions = (value: number): string => fmtNumber(value);
 
 export interface CostTable {
   selfHosted: SelfHostedCost[];

@@ -4,6 +4,7 @@ import type { AlertSeverity } from '../alerts/alert.ts';
 import type { Plan } from './build-plan.ts';
 import { fmtBytes, fmtDuration, fmtFleetSize, fmtMoney, fmtNumber } from './format.ts';
 import { table } from './markdown.ts';
+import { NODE_VCPU } from './cost-model.ts';
 import { PRICE_SOURCES } from './prices.ts';
 import { ESTIMATES } from './traffic.ts';
 
@@ -295,8 +296,8 @@ function whatToAdd(plan: Plan, r: Plan['costs']['selfHosted'][number]): string {
   if (r.overStoreCeiling) steps.push('move the store to PostgreSQL');
   else if (r.devices >= 100_000 && plan.input.configuration.server.store.kind === 'sqlite')
     steps.push('plan PostgreSQL (SQLite has one writer)');
-  steps.push(`${r.nodes} node${r.nodes === 1 ? '' : 's'} of 8 vCPU`);
-  if (r.bottleneck === 'connections' && r.vcpu.connections * plan.prices.vmGiBPerVcpu > 32)
+  steps.push(`${r.nodes} node${r.nodes === 1 ? '' : 's'} of ${NODE_VCPU} vCPU`);
+  if (r.vcpu.connections * plan.prices.vmGiBPerVcpu > NODE_VCPU * plan.prices.vmGiBPerVcpu)
     steps.push(
       `${fmtNumber(r.vcpu.connections * plan.prices.vmGiBPerVcpu)} GiB of broker sessions: an external broker cluster (not built yet; docs/architecture.md, "Embedded default vs scale-out")`,
     );

@@ -38,6 +38,8 @@ export interface DeviceTraffic {
   telemetryMessageBytes: number;
   upstreamBytesPerDay: number;
   downstreamBytesPerDay: number;
+  /** Of the upstream bytes, those of heartbeats (MQTT only). */
+  heartbeatBytesPerDay: number;
   /** Firmware bytes downloaded per month (deltas or full images). */
   otaBytesPerMonth: number;
   /** Window rows written per day, and stored at steady state (raw, hourly and daily rollups). */
@@ -99,14 +101,14 @@ export function deviceTraffic(
   let up: number;
   let down: number;
   let otherMessagesPerDay: number;
+  let heartbeatBytesPerDay = 0;
   if (telemetry.transport === 'mqtt') {
     otherMessagesPerDay = heartbeatsPerDay;
-    up =
-      payloadPerDay +
-      telemetryMessagesPerDay * framingUp +
-      heartbeatsPerDay * (ESTIMATES.heartbeatPayloadBytes + framingUp);
-    // Heartbeats (QoS 0: no PUBACK) come more often than the keepalive, so no PINGREQ is needed while they flow.
-    const keepalives = heartbeatsPerDay > 0 ? 0 : 86_400 / input.configuration.agent.keepaliveS;
+    heartbeatBytesPerDay = heartbeatsPerDay * (ESTIMATES.heartbeatPayloadBytes + framingUp);
+    up = payloadPerDay + telemetryMessagesPerDay * framingUp + heartbeatBytesPerDay;
+    // Heartbeats (QoS 0: no PUBACK) within the keepalive make PINGREQs unnecessary; sparser ones do not.
+    const { heartbeatIntervalS, keepaliveS } = input.configuration.agent;
+    const keepalives = heartbeatIntervalS > keepaliveS ? 86_400 / keepaliveS : 0;
     down = telemetryMessagesPerDay * ackDown + keepalives * ESTIMATES.keepaliveBytes;
   } else {
     otherMessagesPerDay = ESTIMATES.offerPollsPerDay;
@@ -125,6 +127,7 @@ export function deviceTraffic(
     telemetryMessageBytes: telemetryMessagesPerDay > 0 ? payloadPerDay / telemetryMessagesPerDay : 0,
     upstreamBytesPerDay: up,
     downstreamBytesPerDay: down,
+    heartbeatBytesPerDay,
     otaBytesPerMonth,
     storedRowsPerDay: pointsPerDay,
     storedBytes: storedRows * ESTIMATES.storedRowBytes,
