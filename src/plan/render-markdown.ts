@@ -5,7 +5,7 @@
  */
 import { isoTime } from '../infra/clock.ts';
 import type { Plan } from './build-plan.ts';
-import { fmtFleetSize, fmtNumber } from './format.ts';
+import { fmtDuration, fmtFleetSize, fmtNumber } from './format.ts';
 import { heading, table } from './markdown.ts';
 import { measuredPerDevicePerDay } from './live-context.ts';
 import {
@@ -128,7 +128,7 @@ function liveSection(plan: Plan): string {
     [
       'telemetry measured',
       measured
-        ? `${fmtNumber(measured.batches)} batches and ${fmtNumber(measured.records)} records per device per day (over ${fmtNumber(live.telemetry.measuredOverS / 3600)} h since the server started); modelled: ${fmtNumber(plan.traffic.telemetryMessagesPerDay)} batches, ${fmtNumber(plan.traffic.pointsPerDay)} points`
+        ? `${fmtNumber(measured.batches)} batches and ${fmtNumber(measured.records)} records per device per day (over ${fmtDuration(live.telemetry.measuredOverS)} since the server started); modelled: ${fmtNumber(plan.traffic.telemetryMessagesPerDay)} batches, ${fmtNumber(plan.traffic.pointsPerDay)} points`
         : 'nothing stored since the server started',
     ],
     [
