@@ -108,7 +108,7 @@ describe('GET /api/v1/plan', () => {
     const after = planResultSchema.parse((await server.api<unknown>(planUrl(input))).body);
     assert.match(
       after.markdown,
-      /\| telemetry measured \| [\d,.]+ batches and [\d,.]+ records per device per day \(over [\d.]+ h since the server started\); modelled: 1,440 batches/,
+      /\| telemetry measured \| [\d,.]+ batches and [\d,.]+ records per device per day \(over [\d.]+ (s|min) since the server started\); modelled: 1,440 batches/,
     );
   });
 
