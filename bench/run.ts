@@ -25,6 +25,7 @@ import { fleetProbes } from './fleet-probes.ts';
 import { FLEET_SECTION_HEADING, renderFleetSection } from './fleet-report.ts';
 import { measureTelemetry } from './telemetry.ts';
 import { TELEMETRY_SECTION_HEADING, renderTelemetrySection } from './telemetry-report.ts';
+import { writeBenchmarksJson } from './benchmarks-json.ts';
 
 const SEED = 1;
 
@@ -155,6 +156,8 @@ if (values.only !== undefined) {
         `${JSON.stringify({ machine: machineInfo(), ...(section.results as object) }, null, 2)}\n`,
       );
     process.stdout.write(section.markdown);
+    // Machine-readable figures for `flotilla plan` (docs/plan.md); the other sections keep theirs.
+    await writeBenchmarksJson({ [values.only]: section.results }, machineInfo(), new Date());
   }
   process.exit(0);
 }
@@ -247,4 +250,9 @@ const report = renderReport({
 });
 const withFleet = replaceSection(report, FLEET_SECTION_HEADING, renderFleetSection(fleet));
 await writeFile(values.out, withFleet);
+await writeBenchmarksJson(
+  { connections: results, telemetry, downloads, deltas, provisioning },
+  machineInfo(),
+  new Date(),
+);
 process.stdout.write(withFleet);
