@@ -14,6 +14,7 @@ import {
   planResultSchema,
   planSummary,
   readBenchmarkFigures,
+  readPlanDocument,
   readPlanInput,
   renderCostChart,
   renderPlanMarkdown,
@@ -55,9 +56,9 @@ async function serverPlan(
 ): Promise<PlanResult> {
   if (flags.benchmarks !== undefined)
     throw new ValidationError('--benchmarks: with --server the server uses its own benchmark figures');
-  // Validated here first, so a schema error names the field without a round trip.
-  const input = await readPlanInput(flags.input);
-  const query: Array<[string, string]> = [['input', JSON.stringify(input)]];
+  // Validated here first, so a schema error names the field without a round trip; sent as written.
+  const { document } = await readPlanDocument(flags.input);
+  const query: Array<[string, string]> = [['input', JSON.stringify(document)]];
   if (chartFile !== null) query.push(['chartFile', chartFile]);
   return new ApiClient(flags.server).get('/api/v1/plan', planResultSchema, query);
 }

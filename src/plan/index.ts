@@ -7,6 +7,7 @@ export { hasErrors, type Finding } from './findings.ts';
 export type { LiveContext } from './live-context.ts';
 export {
   readPlanInput,
+  readPlanDocument,
   parsePlanInputText,
   readBenchmarkFigures,
   DEFAULT_BENCHMARKS_FILE,

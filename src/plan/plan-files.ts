@@ -22,19 +22,27 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-/** Parses YAML or JSON text into a validated input; `source` names it in errors. */
-export function parsePlanInputText(text: string, source: string): PlanInput {
-  let document: unknown;
+function parseDocument(text: string, source: string): unknown {
   try {
-    document = parseYaml(text, { prettyErrors: true });
+    return parseYaml(text, { prettyErrors: true }) as unknown;
   } catch (err) {
     throw new ValidationError(`${source}: not YAML or JSON: ${(err as Error).message}`);
   }
-  return parsePlanInput(document);
+}
+
+/** Parses YAML or JSON text into a validated input; `source` names it in errors. */
+export function parsePlanInputText(text: string, source: string): PlanInput {
+  return parsePlanInput(parseDocument(text, source));
+}
+
+/** The document as written (to send to a server, without the defaults) and its validated input. */
+export async function readPlanDocument(file: string): Promise<{ document: unknown; input: PlanInput }> {
+  const document = parseDocument(await readText(file, 'plan input'), file);
+  return { document, input: parsePlanInput(document) };
 }
 
 export async function readPlanInput(file: string): Promise<PlanInput> {
-  return parsePlanInputText(await readText(file, 'plan input'), file);
+  return (await readPlanDocument(file)).input;
 }
 
 export async function readBenchmarkFigures(

@@ -1,7 +1,7 @@
 /**
  * Management API: the fleet plan from this server's configuration and fleet (docs/plan.md). The
  * requirements travel as JSON in the `input` query parameter (GET: the answer depends only on
- * them and the server's state; 16 KiB request line, ample for an input document).
+ * them and the server's state). The request line is limited to 16 KiB; the examples take 2-4 KiB.
  */
 import { z } from 'zod';
 import type { Clock } from '../../infra/clock.ts';
