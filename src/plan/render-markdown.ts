@@ -8,14 +8,8 @@ import type { Plan } from './build-plan.ts';
 import { fmtDuration, fmtFleetSize, fmtNumber } from './format.ts';
 import { heading, table } from './markdown.ts';
 import { measuredPerDevicePerDay } from './live-context.ts';
-import {
-  monitoringSection,
-  otaSection,
-  provisioningSection,
-  scalingSection,
-  sourcesSection,
-  telemetrySection,
-} from './render-sections.ts';
+import { monitoringSection, otaSection, provisioningSection, telemetrySection } from './render-sections.ts';
+import { scalingSection, sourcesSection } from './render-costs.ts';
 
 export interface RenderOptions {
   /** The chart's file name relative to the document; null: no chart file was written. */

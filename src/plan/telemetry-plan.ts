@@ -92,7 +92,7 @@ export function planTelemetry(input: PlanInput, link: LinkProfile): TelemetryPla
     };
     decisions.push({
       topic: 'telemetry cadence',
-      choice: `configured: health ${fmtDuration(settings.health.sampleMs / 1000)} samples in ${fmtDuration(settings.health.windowMs / 1000)} windows, application ${fmtDuration(settings.app.sampleMs / 1000)} in ${fmtDuration(settings.app.windowMs / 1000)}, sent every ${fmtDuration(settings.sendMs / 1000)}`,
+      choice: `configured: ${describe(settings)}`,
       reason: 'configuration.agent.telemetry',
     });
     decisions.push({
@@ -113,6 +113,7 @@ export function planTelemetry(input: PlanInput, link: LinkProfile): TelemetryPla
         field: 'configuration.agent.telemetry.sendS',
         message: `uploads every ${fmtDuration(settings.sendMs / 1000)} on a metered link; 15 minutes or more keeps framing small`,
       });
+    if (configured.enabled && configured.transport === 'https') findings.push(daemonSessionFinding());
     if (!configured.enabled)
       findings.push({
         severity: 'warning',
@@ -145,7 +146,18 @@ export function planTelemetry(input: PlanInput, link: LinkProfile): TelemetryPla
         ? 'no persistent session: no keepalives or heartbeats between uploads, and the radio can sleep'
         : 'the session is there anyway for pushed update offers; acknowledgements ride on it',
   });
+  if (transport === 'https') findings.push(daemonSessionFinding());
   return { enabled: true, transport, settings, source: 'chosen', decisions, findings };
+}
+
+/** What the agent as built does with `transport: https`, so nobody plans on more. */
+function daemonSessionFinding(): Finding {
+  return {
+    severity: 'warning',
+    field: 'configuration.agent.telemetry.transport',
+    message:
+      "Flotilla's agent daemon sends telemetry over HTTPS but still keeps its MQTT session (state, heartbeats, pushed offers; src/agent/daemon.ts); a wake-send-sleep device must stop it between uploads. The costs here assume no persistent session",
+  };
 }
 
 export function describe(settings: TelemetrySettings): string {

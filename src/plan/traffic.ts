@@ -16,7 +16,7 @@ const MIB = 1024 * 1024;
 /**
  * Estimates (not measured; docs/plan.md, "Estimates"): a heartbeat's JSON payload
  * (`{"uptimeS":N}`, QoS 0, no PUBACK); one stored window row with its indexes; an HTTPS upload's overhead (TLS 1.3 resumption both
- * ways, request and response headers); an MQTT keepalive round trip (PINGREQ/PINGRESP in TLS records).
+ * ways, request and response headers) and its gzip ratio; an MQTT keepalive round trip (PINGREQ/PINGRESP in TLS records).
  */
 export const ESTIMATES = {
   heartbeatPayloadBytes: 20,
@@ -24,6 +24,8 @@ export const ESTIMATES = {
   httpsUploadOverheadUpBytes: 900,
   httpsUploadOverheadDownBytes: 700,
   keepaliveBytes: 2 * (2 + 22),
+  /** HTTPS uploads are gzip-compressed JSON (docs/telemetry-agent.md); compressed / plain size. */
+  httpsGzipRatio: 0.3,
   /** The agent pulls update offers every 6 h (update.pollIntervalS). */
   offerPollsPerDay: 4,
 } as const;
@@ -113,7 +115,7 @@ export function deviceTraffic(
   } else {
     otherMessagesPerDay = ESTIMATES.offerPollsPerDay;
     const requests = telemetryMessagesPerDay + ESTIMATES.offerPollsPerDay;
-    up = payloadPerDay + requests * ESTIMATES.httpsUploadOverheadUpBytes;
+    up = payloadPerDay * ESTIMATES.httpsGzipRatio + requests * ESTIMATES.httpsUploadOverheadUpBytes;
     down = requests * ESTIMATES.httpsUploadOverheadDownBytes;
   }
 
