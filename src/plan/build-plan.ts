@@ -8,6 +8,7 @@ import { costTable, type CostTable } from './cost-model.ts';
 import type { Decision, Finding } from './findings.ts';
 import type { PlanInput } from './input-schema.ts';
 import { linkProfile } from './link.ts';
+import { monitoringFindings } from './monitoring-findings.ts';
 import { withLiveContext, type LiveContext } from './live-context.ts';
 import { planOta, type OtaPlan } from './ota-decisions.ts';
 import { resolvePrices, type PriceTable } from './prices.ts';
@@ -61,6 +62,7 @@ export function buildPlan(requested: PlanInput, options: BuildPlanOptions): Plan
     ...ota.findings,
     ...telemetry.findings,
     ...heartbeatFindings(input, traffic),
+    ...monitoringFindings(input),
     ...fleetFindings(input, costs),
   ];
   return {

@@ -163,4 +163,25 @@ describe('decisions', () => {
       windowMs: 3_600_000,
     });
   });
+
+  it('monitoring requirements are checked against the rules and the escalation', async () => {
+    const bench = await benchmarks();
+    const mismatch = plan(
+      await variant('plan-cellular-1m', {
+        'monitoring.metrics': [
+          { metric: 'error_rate', intervalS: 60, threshold: '> 5', severity: 'critical' },
+        ],
+      }),
+      bench,
+    );
+    const threshold = mismatch.findings.find((f) => f.field === 'monitoring.metrics.0');
+    assert.match(threshold?.message ?? '', /rule "meter-errors" has >2 for critical/);
+    // 60 s evaluation + the 10 min "for" of the critical rule: more than 5 minutes.
+    const slow = plan(await variant('plan-cellular-1m', { 'monitoring.criticalResponseMin': 5 }), bench);
+    const response = slow.findings.find((f) => f.field === 'monitoring.criticalResponseMin');
+    assert.equal(response?.severity, 'error');
+    assert.match(response?.message ?? '', /take up to 11 min/);
+    const none = plan(await variant('plan-wifi-small', { 'monitoring.metrics': [] }), bench);
+    assert.ok(none.findings.some((f) => f.field === 'monitoring.metrics' && f.severity === 'warning'));
+  });
 });
