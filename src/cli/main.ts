@@ -18,6 +18,7 @@ import { registerKeysCommand } from './keys-command.ts';
 import { registerTelemetryCommand } from './telemetry-command.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerPlanCommand } from './plan-command.ts';
+import { registerJobsCommand } from './jobs-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -43,6 +44,7 @@ registerGroupsCommand(program);
 registerFleetCommand(program);
 registerAuditCommand(program);
 registerPlanCommand(program);
+registerJobsCommand(program);
 
 try {
   await program.parseAsync(process.argv);
