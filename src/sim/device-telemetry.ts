@@ -151,5 +151,6 @@ export function createTelemetryAgent(
     updateState: (partial) => live().updateState(partial),
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
     publishTelemetry: (batch) => live().publishTelemetry(batch),
+    publishJobStatus: (status) => live().publishJobStatus(status),
   };
 }
