@@ -22,6 +22,7 @@ import {
 } from '../agent/jobs/self-test.ts';
 import { ActionRejectedError, type DeviceActions } from '../agent/jobs/types.ts';
 import type { Agent, AgentDeps, AgentOptions } from '../agent/types.ts';
+import { mix32 } from './attributes.ts';
 import { hashString } from './device-telemetry.ts';
 import { simTelemetrySource } from './sim-telemetry.ts';
 
@@ -44,7 +45,8 @@ export const SIM_COMMANDS = [
 
 /** True when the fault knob makes `deviceId` fail its self-test. Pure. */
 export function failsSelfTest(deviceId: string, share: number): boolean {
-  return hashString(`self-test:${deviceId}`) / 2 ** 32 < share;
+  // FNV-1a alone clusters for ids that differ in the last digit; mix32 spreads them.
+  return mix32(hashString(deviceId)) / 2 ** 32 < share;
 }
 
 export interface SimJobs {
