@@ -187,7 +187,7 @@ async function measureFlotilla(dataDir: string, options: JobsBenchOptions) {
   }
 }
 
-async function measureMosquitto(dataDir: string, options: JobsBenchOptions) {
+export async function measureMosquitto(dataDir: string, options: JobsBenchOptions) {
   const pki = await ensureFleetPki(dataDir, ['localhost'], Date.now());
   const mosquitto = await startMosquitto(dataDir, pki.paths, { plainListener: true });
   let sim: SimulationHandle | undefined;
