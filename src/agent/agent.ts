@@ -23,6 +23,14 @@ import {
 } from './state.ts';
 import { AGENT_DEFAULTS, type Agent, type AgentDeps, type AgentOptions, type DeviceState } from './types.ts';
 
+function parseJsonOrUndefined(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
   const { clock, timers, logger } = deps;
   const { deviceId } = options;
@@ -157,6 +165,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       const notify = parseJobNotify(payload);
       if (!notify.ok) {
         logger.warn({ deviceId, topic, reason: notify.reason }, 'ignoring invalid message from server');
+        // The runner answers one that names an execution, so the server need not wait for a timeout.
+        options.jobs.onInvalidNotify?.(parseJsonOrUndefined(payload), notify.reason);
         return;
       }
       options.jobs.onNotify(notify.value);

@@ -75,7 +75,12 @@ export interface AgentOptions {
    * `onConnected` runs once the subscriptions are in place on each connection (capabilities are
    * sent then). Without it the agent does not subscribe to the topic.
    */
-  jobs?: { onNotify: (notify: JobNotify) => void; onConnected: () => void };
+  jobs?: {
+    onNotify: (notify: JobNotify) => void;
+    onConnected: () => void;
+    /** A `jobs/notify` that failed the schema: the JSON (if it parsed) and the reason. */
+    onInvalidNotify?: (json: unknown, reason: string) => void;
+  };
 }
 
 export interface RenewalOptions {

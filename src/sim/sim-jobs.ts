@@ -178,7 +178,11 @@ export function createSimJobs(
     deps: recording,
     agentOptions: (agentOptions) => ({
       ...agentOptions,
-      jobs: { onNotify: (n) => runner.onNotify(n), onConnected: () => runner.onConnected() },
+      jobs: {
+        onNotify: (n) => runner.onNotify(n),
+        onConnected: () => runner.onConnected(),
+        onInvalidNotify: (json, reason) => runner.onInvalidNotify(json, reason),
+      },
     }),
     bind(a) {
       agent = a;

@@ -109,6 +109,28 @@ describe('job runner', () => {
     assert.deepEqual(actions.calls, []);
   });
 
+  it('rejects a notify that fails the schema but names an execution', async () => {
+    const { runner, link, actions } = await setup();
+    runner.onInvalidNotify(
+      { kind: 'run', executionId: 'x-new', attempt: 1, operation: 'teleport' },
+      'operation: invalid option',
+    );
+    runner.onInvalidNotify(
+      { kind: 'run', executionId: 'x-big', attempt: 1, operation: 'sensors' },
+      'params: params must be at most 8 KiB of JSON',
+    );
+    runner.onInvalidNotify({ kind: 'run', attempt: 1 }, 'executionId: is required');
+    runner.onInvalidNotify('not an object', 'payload is not JSON');
+    await waitFor(() => link.progress('x-new').length === 1 && link.progress('x-big').length === 1);
+    assert.equal(link.progress('x-new')[0]?.state, 'rejected');
+    assert.equal(link.progress('x-new')[0]?.code, 'unsupported_command');
+    assert.match(link.progress('x-new')[0]?.message ?? '', /teleport/);
+    assert.equal(link.progress('x-big')[0]?.code, 'bad_params');
+    assert.match(link.progress('x-big')[0]?.message ?? '', /8 KiB/);
+    assert.equal(link.sent.filter((s) => s.kind === 'progress').length, 2);
+    assert.deepEqual(actions.calls, []);
+  });
+
   it('maps an ActionRejectedError to rejected with its code', async () => {
     const actions = fakeActions();
     actions.recovery = () => Promise.reject(new ActionRejectedError('not_configured', 'no recovery'));

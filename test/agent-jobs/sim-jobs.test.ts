@@ -171,6 +171,26 @@ describe('simulated devices run jobs', () => {
     assert.equal(unknown.code, 'unsupported_command');
   });
 
+  it('rejects an operation this agent does not know, so the server need not wait for a timeout', async () => {
+    const id = device(4);
+    await observer.client.publishAsync(
+      `fl/d/${id}/jobs/notify`,
+      JSON.stringify({
+        kind: 'run',
+        executionId: 'sim-new-op',
+        jobId: 'j',
+        attempt: 1,
+        operation: 'teleport',
+        params: {},
+        deadlineMs: 0,
+      }),
+      { qos: 1 },
+    );
+    const outcome = await final('sim-new-op');
+    assert.equal(outcome.state, 'rejected');
+    assert.equal(outcome.code, 'unsupported_command');
+  });
+
   it('fails the self-test on the share of devices the fault knob picks', async () => {
     const outcomes = await Promise.all(
       sim.devices.map(

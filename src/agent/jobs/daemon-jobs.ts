@@ -81,7 +81,11 @@ export async function createDaemonJobs(
     runner,
     agentOptions: (options) => ({
       ...options,
-      jobs: { onNotify: (n) => runner.onNotify(n), onConnected: () => runner.onConnected() },
+      jobs: {
+        onNotify: (n) => runner.onNotify(n),
+        onConnected: () => runner.onConnected(),
+        onInvalidNotify: (json, reason) => runner.onInvalidNotify(json, reason),
+      },
     }),
     attach(agent) {
       runner.attach({ publish: (s) => agent.publishJobStatus(s), isConnected: () => agent.isConnected() });

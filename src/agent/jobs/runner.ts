@@ -24,6 +24,12 @@ export interface JobRunner {
   /** The agent connected and subscribed: sends capabilities, then every report still unsent. */
   onConnected(): void;
   onNotify(notify: JobNotify): void;
+  /**
+   * A notify that failed the schema. When it names an execution (`executionId`, `attempt`) it is
+   * rejected: `unsupported_command` for an operation this agent does not know (a newer server),
+   * `bad_params` otherwise, with the schema's reason.
+   */
+  onInvalidNotify(json: unknown, reason: string): void;
   /** Stops taking executions from the queue (the running one finishes). */
   stop(): void;
   /** Resolves once nothing is queued or running (tests, orderly shutdown). */
@@ -77,7 +83,10 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   }
 
   /** Records a final outcome (so a duplicate gets the same answer), then reports it. */
-  async function conclude(run: JobRun, outcome: Omit<JobProgress, 'kind' | 'executionId' | 'attempt'>) {
+  async function conclude(
+    run: Pick<JobRun, 'executionId' | 'attempt'>,
+    outcome: Omit<JobProgress, 'kind' | 'executionId' | 'attempt'>,
+  ) {
     const progress: JobProgress = {
       kind: 'progress',
       executionId: run.executionId,
@@ -265,6 +274,18 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       }
       onRun(notify);
     },
+    onInvalidNotify(json, reason) {
+      const named = namedExecution(json);
+      if (!named || book.get(named.executionId, named.attempt)) return;
+      const known = (jobOperations as readonly unknown[]).includes(named.operation);
+      const refused = known
+        ? { code: 'bad_params', message: reason.slice(0, 1024) }
+        : {
+            code: 'unsupported_command',
+            message: `this agent does not know the operation ${String(named.operation).slice(0, 64)}`,
+          };
+      void conclude(named, { state: 'rejected', ...refused });
+    },
     stop() {
       stopped = true;
     },
@@ -303,6 +324,24 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       void send(progress);
     }
   }
+}
+
+/** The execution an invalid notify names, if it names one well enough to answer. */
+function namedExecution(
+  json: unknown,
+): { executionId: string; attempt: number; operation: unknown } | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const { kind, executionId, attempt, operation } = json as Record<string, unknown>;
+  if (
+    kind !== 'run' ||
+    typeof executionId !== 'string' ||
+    executionId.length === 0 ||
+    executionId.length > 128
+  )
+    return undefined;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1 || attempt > 100)
+    return undefined;
+  return { executionId, attempt, operation };
 }
 
 function failure(err: unknown): Omit<JobProgress, 'kind' | 'executionId' | 'attempt'> {
