@@ -4,7 +4,7 @@
  * (with the confirmation flag), recovery, logs (the bundle downloaded and gunzipped), self-test,
  * sensors, a custom command, and a command the devices do not have — plus devices offline when a
  * job starts that get it when they come back, an abort threshold stopping a job on failing
- * self-tests, device isolation, and the audit entries of all of it.
+ * self-tests, log uploads only from the execution's own device, and the audit entries of all of it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,6 @@ import { gunzipSync } from 'node:zlib';
 import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { systemTimers } from '../../src/infra/timers.ts';
 import { fleetPkiPaths } from '../../src/pki/fleet-paths.ts';
 import type { AgentLogger } from '../../src/agent/types.ts';
@@ -214,13 +213,16 @@ describe('remote jobs end to end', () => {
   });
 
   it('an abort threshold stops a job when too many self-tests fail', async () => {
-    assert.ok(failing().length >= 3, 'the seed gives enough failing devices');
+    // 5 devices that fail the self-test and 3 that pass; 4 sent per minute, so whichever 4 go first,
+    // at least one fails (> 20 %) and the abort comes before the next minute's sends.
+    assert.ok(failing().length >= 4 && passing().length >= 3, 'the seed gives both kinds');
+    const target = [...failing().slice(0, 5), ...passing().slice(0, 3)];
     const jobId = await create({
       operation: 'self-test',
-      target: { deviceIds: ids() },
+      target: { deviceIds: target },
       abortAfterFailedPercent: 20,
       minFinished: 3,
-      rateLimitPerMinute: 60,
+      rateLimitPerMinute: 4,
     });
     const done = await finished(jobId);
     assert.equal(done.job.state, 'aborted', JSON.stringify(done));
@@ -229,14 +231,11 @@ describe('remote jobs end to end', () => {
     const failed = all.filter((e) => e.state === 'failed');
     assert.ok(failed.length >= 1);
     for (const e of failed) assert.equal(e.code, 'self_test_failed');
-    // Not every device was reached: the rest were cancelled by the abort.
-    assert.ok(
-      all.some((e) => e.state === 'cancelled'),
-      JSON.stringify(done.counts),
-    );
+    // The devices not reached yet were cancelled by the abort.
+    assert.ok(all.filter((e) => e.state === 'cancelled').length >= 4, JSON.stringify(done.counts));
   });
 
-  it('keeps each device to its own jobs', async () => {
+  it('takes a log upload only from the device the execution belongs to', async () => {
     const [a, b] = ids();
     const identity = async (id: string) => ({
       cert: await readFile(join(fx.dataDir, 'sim', `${id}.pem`), 'utf8'),
@@ -244,18 +243,6 @@ describe('remote jobs end to end', () => {
       ca: await readFile(fleetPkiPaths(fx.dataDir).chain, 'utf8'),
     });
     const tls = await identity(a ?? '');
-    const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${fx.mqttPort}`, {
-      ...tls,
-      clientId: `${a}-probe`,
-      reconnectPeriod: 0,
-      rejectUnauthorized: true,
-    });
-    try {
-      const granted = await client.subscribeAsync(`fl/d/${b}/jobs/notify`, { qos: 1 });
-      assert.equal(granted[0]?.qos, 128, 'subscribing to another device’s jobs is refused');
-    } finally {
-      await client.endAsync(true);
-    }
     // A log upload for an execution of another device is refused.
     const jobId = await create({ operation: 'sensors', target: { deviceIds: [b ?? ''] } });
     await finished(jobId);
