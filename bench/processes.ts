@@ -176,12 +176,18 @@ export async function startNginx(
   return { ...measured(child, 'nginx'), cpuMs: () => readTreeCpuMs(child.pid ?? 0), port };
 }
 
-/** Mosquitto with the same CA, server certificate and per-device ACL as the Flotilla gateway. */
+/**
+ * Mosquitto with the same CA, server certificate and per-device ACL as the Flotilla gateway. With
+ * `plainListener`, also an anonymous plain listener on 127.0.0.1 (`plainPort`) that may publish and
+ * subscribe anywhere: the stand-in for a server in baselines.
+ */
 export async function startMosquitto(
   dir: string,
   pki: FleetPkiPaths,
-): Promise<MeasuredProcess & { port: number }> {
+  options: { plainListener?: boolean } = {},
+): Promise<MeasuredProcess & { port: number; plainPort?: number }> {
   const port = await freePort();
+  const plainPort = options.plainListener ? await freePort() : undefined;
   const acl = join(dir, 'mosquitto.acl');
   const conf = join(dir, 'mosquitto.conf');
   await writeFile(acl, 'pattern readwrite fl/d/%u/#\n');
@@ -199,10 +205,12 @@ export async function startMosquitto(
       'use_identity_as_username true',
       `acl_file ${acl}`,
       'max_connections -1',
+      ...(plainPort !== undefined ? [`listener ${plainPort} 127.0.0.1`, 'allow_anonymous true'] : []),
       '',
     ].join('\n'),
   );
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitUntil(listening(port), 'mosquitto listening');
-  return { ...measured(child, 'mosquitto'), port };
+  if (plainPort !== undefined) await waitUntil(listening(plainPort), 'mosquitto plain listener');
+  return { ...measured(child, 'mosquitto'), port, ...(plainPort !== undefined ? { plainPort } : {}) };
 }

@@ -3,7 +3,7 @@
  * and the same-run baseline each is compared against.
  *
  * Usage: npm run bench [-- --devices 1000,10000]
- *        npm run bench -- --only downloads|rollouts|telemetry   (one section, spliced into the existing file;
+ *        npm run bench -- --only downloads|rollouts|telemetry|fleet|jobs   (one section, spliced into the existing file;
  *          --json FILE also writes its raw results, machine-readable)
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +26,8 @@ import { FLEET_SECTION_HEADING, renderFleetSection } from './fleet-report.ts';
 import { measureTelemetry } from './telemetry.ts';
 import { TELEMETRY_SECTION_HEADING, renderTelemetrySection } from './telemetry-report.ts';
 import { writeBenchmarksJson } from './benchmarks-json.ts';
+import { measureJobs } from './jobs.ts';
+import { JOBS_SECTION_HEADING, renderJobsSection } from './jobs-report.ts';
 
 const SEED = 1;
 
@@ -48,6 +50,8 @@ const { values } = parseArgs({
     'telemetry-seconds': { type: 'string', default: '15' },
     'latest-devices': { type: 'string', default: '100000' },
     'telemetry-postgres-url': { type: 'string' },
+    'jobs-devices': { type: 'string', default: '10000' },
+    'jobs-operation': { type: 'string', default: 'sensors' },
     json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
@@ -60,7 +64,8 @@ if (values.help) {
       '         [--download-mib 64] [--download-clients 1,8,32] [--rollout-devices 100000,1000000]\n' +
       '         [--status-devices 20000] [--fleet-devices 100000,1000000] [--fleet-runs 5] [--postgres-url URL]\n' +
       '         [--telemetry-devices 50] [--telemetry-seconds 15] [--latest-devices 100000] [--telemetry-postgres-url URL]\n' +
-      '         [--only downloads|rollouts|telemetry|fleet [--json FILE]] [--out docs/benchmarks.md]\n',
+      '         [--jobs-devices 10000] [--jobs-operation sensors|self-test]\n' +
+      '         [--only downloads|rollouts|telemetry|fleet|jobs [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -97,6 +102,16 @@ const telemetryOptions = {
     : {}),
 };
 
+const jobsDir = resolve('.data/bench-jobs');
+const jobsOperation = values['jobs-operation'];
+if (jobsOperation !== 'sensors' && jobsOperation !== 'self-test')
+  throw new Error(`--jobs-operation: sensors or self-test, got ${jobsOperation}`);
+const jobsOptions = {
+  devices: wholeNumbers('jobs-devices', values['jobs-devices'])[0] ?? 10_000,
+  operation: jobsOperation,
+  seed: SEED,
+} as const;
+
 /** The sections that run alone: measure, render, and the raw results. */
 const sections: Record<
   string,
@@ -120,6 +135,10 @@ const sections: Record<
   fleet: async () => {
     const fleet = await measureFleet();
     return { heading: FLEET_SECTION_HEADING, markdown: renderFleetSection(fleet), results: fleet };
+  },
+  jobs: async () => {
+    const jobs = await measureJobs(jobsDir, jobsOptions);
+    return { heading: JOBS_SECTION_HEADING, markdown: renderJobsSection(jobs), results: jobs };
   },
   telemetry: async () => {
     const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
@@ -235,6 +254,7 @@ const rollouts = await measureRollouts(rolloutsDir, rolloutOptions);
 const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
 
 const fleet = await measureFleet();
+const jobs = await measureJobs(jobsDir, jobsOptions);
 
 const report = renderReport({
   machine: machineInfo(),
@@ -249,10 +269,11 @@ const report = renderReport({
   date: new Date(),
 });
 const withFleet = replaceSection(report, FLEET_SECTION_HEADING, renderFleetSection(fleet));
-await writeFile(values.out, withFleet);
+const withJobs = replaceSection(withFleet, JOBS_SECTION_HEADING, renderJobsSection(jobs));
+await writeFile(values.out, withJobs);
 await writeBenchmarksJson(
   { connections: results, telemetry, downloads, deltas, provisioning },
   machineInfo(),
   new Date(),
 );
-process.stdout.write(withFleet);
+process.stdout.write(withJobs);

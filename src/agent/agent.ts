@@ -6,10 +6,10 @@
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { deviceTopic } from '../contracts/topics.ts';
+import { devicePrefix, deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
-import { parseRejected, parseTelemetryAck, parseUpdateNotify } from './inbound.ts';
+import { parseJobNotify, parseRejected, parseTelemetryAck, parseUpdateNotify } from './inbound.ts';
 import { closeClient } from './mqtt-close.ts';
 import { createRenewal, type Renewal } from './renewal.ts';
 import {
@@ -22,6 +22,14 @@ import {
   validateState,
 } from './state.ts';
 import { AGENT_DEFAULTS, type Agent, type AgentDeps, type AgentOptions, type DeviceState } from './types.ts';
+
+function parseJsonOrUndefined(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
 
 export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
   const { clock, timers, logger } = deps;
@@ -42,6 +50,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     updateStatus: deviceTopic(deviceId, 'update/status'),
     telemetry: deviceTopic(deviceId, 'telemetry'),
     telemetryAck: deviceTopic(deviceId, 'telemetry/ack'),
+    jobsNotify: `${devicePrefix(deviceId)}jobs/notify`,
+    jobsStatus: `${devicePrefix(deviceId)}jobs/status`,
   };
 
   let state: DeviceState = validateState(initialState(options));
@@ -110,11 +120,13 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       ...(renewal ? [renewal.issuedTopic] : []),
       ...(options.onUpdateNotify ? [topics.updateNotify] : []),
       ...(options.onTelemetryAck ? [topics.telemetryAck] : []),
+      ...(options.jobs ? [topics.jobsNotify] : []),
     ];
     c.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) logger.warn({ deviceId, err: err.message }, 'subscribe failed');
       publishState();
       renewal?.check();
+      if (client === c) options.jobs?.onConnected();
     });
     stopHeartbeat();
     heartbeatTimer = timers.setInterval(publishHeartbeat, heartbeatMs);
@@ -147,6 +159,17 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
         return;
       }
       options.onTelemetryAck(ack.value);
+      return;
+    }
+    if (topic === topics.jobsNotify && options.jobs) {
+      const notify = parseJobNotify(payload);
+      if (!notify.ok) {
+        logger.warn({ deviceId, topic, reason: notify.reason }, 'ignoring invalid message from server');
+        // The runner answers one that names an execution, so the server need not wait for a timeout.
+        options.jobs.onInvalidNotify?.(parseJsonOrUndefined(payload), notify.reason);
+        return;
+      }
+      options.jobs.onNotify(notify.value);
       return;
     }
     if (topic !== topics.rejected) return;
@@ -276,5 +299,6 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     updateState,
     publishUpdateStatus: (status) => publishReliably(topics.updateStatus, JSON.stringify(status)),
     publishTelemetry: (batch) => publishReliably(topics.telemetry, JSON.stringify(batch)),
+    publishJobStatus: (status) => publishReliably(topics.jobsStatus, JSON.stringify(status)),
   };
 }

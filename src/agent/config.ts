@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { stateReportedSchema } from '../contracts/device-messages.ts';
 import { DEVICE_ID_PATTERN } from '../contracts/topics.ts';
+import { commandNameSchema } from '../contracts/job-messages.ts';
 import { ConfigError } from '../infra/errors.ts';
 import { AGENT_DEFAULTS, type AgentOptions } from './types.ts';
 import { telemetryConfigSchema, type TelemetryConfig } from './telemetry/telemetry-config.ts';
@@ -91,6 +92,45 @@ const updateSchema = z.strictObject({
 });
 export type AgentUpdateConfig = z.output<typeof updateSchema>;
 
+const argvSchema = z.array(z.string().min(1)).min(1);
+
+/** A custom command the device registers for remote jobs (docs/jobs-agent.md). */
+const customCommandSchema = z.strictObject({
+  name: commandNameSchema,
+  /** Executable and arguments, run without a shell; params arrive as JSON on stdin. */
+  argv: argvSchema,
+  timeoutS: z.number().int().min(1).max(86_400).default(60),
+  description: z.string().max(256).optional(),
+});
+
+/**
+ * Remote jobs (docs/jobs-agent.md): on when there is a stateDir (the execution book lives there),
+ * unless `enabled: false`.
+ */
+const jobsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Runs for a `reboot` job; absent → reboot jobs are rejected `not_configured`. */
+  rebootCommand: argvSchema.optional(),
+  /** Runs for a `recovery` job; absent → rejected `not_configured`. */
+  recoveryCommand: argvSchema.optional(),
+  /** Log files bundled by a `logs` job (oldest lines dropped to fit), before the agent's recent lines. */
+  logFiles: z.array(filePath).max(16).default([]),
+  /** Recent agent log lines kept in memory for `logs`. */
+  logRingLines: z.number().int().min(0).max(100_000).default(2000),
+  /** Where log bundles go; default update.deviceHttpUrl or telemetry.deviceHttpUrl. */
+  deviceHttpUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/]+\/?$/, 'must look like https://host:port')
+    .optional(),
+  /** Free bytes the self-test requires on the state dir's file system. */
+  minFreeBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024 * 1024),
+});
+export type AgentJobsConfig = z.output<typeof jobsSchema>;
+
 const fieldsSchema = z.strictObject({
   deviceId: z
     .string()
@@ -139,6 +179,16 @@ const fieldsSchema = z.strictObject({
   telemetry: z
     .preprocess((value) => (value === false ? { enabled: false } : value), telemetryConfigSchema)
     .optional(),
+  jobs: jobsSchema.prefault({}),
+  /** Custom commands offered to remote jobs; names must be unique. */
+  commands: z
+    .array(customCommandSchema)
+    .max(64)
+    .default([])
+    .refine(
+      (commands) => new Set(commands.map((c) => c.name)).size === commands.length,
+      'command names must be unique',
+    ),
 });
 
 /** Where the device's identity comes from; paths as written in the file. */

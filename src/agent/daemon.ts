@@ -22,6 +22,7 @@ import { execCommandRunner } from './update/command-runner.ts';
 import { nodeDisk } from './update/disk.ts';
 import { ConfigError } from '../infra/errors.ts';
 import { createDaemonTelemetry } from './telemetry/daemon-telemetry.ts';
+import { createDaemonJobs } from './jobs/daemon-jobs.ts';
 
 export interface AgentDaemonDeps extends AgentDeps {
   /** Stops the daemon like SIGTERM would (tests, embedding). */
@@ -35,7 +36,8 @@ export interface AgentDaemonDeps extends AgentDeps {
  * SIGINT/SIGTERM (or `shutdownSignal`). Config errors and a refused provisioning
  * (ProvisioningRefusedError) reject before anything connects with a device certificate.
  */
-export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps): Promise<void> {
+export async function runAgentDaemon(configFile: string, daemonDeps: AgentDaemonDeps): Promise<void> {
+  let deps = daemonDeps;
   const { logger } = deps;
   const config = await loadAgentConfig(configFile);
   // Lets go of the signal listeners when start-up fails.
@@ -59,13 +61,23 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
       return;
     }
     const renewal = renewalOptions(config, configFile);
+    const rebooted = new AbortController();
+    // Before the agent and telemetry: their log lines go into the ring a `logs` job bundles.
+    const jobs = await createDaemonJobs(
+      deps,
+      config,
+      configFile,
+      () => identity.tls,
+      () => rebooted.abort(),
+    );
+    if (jobs) deps = { ...deps, logger: jobs.deps.logger };
     const telemetry = config.telemetry
       ? await createDaemonTelemetry(deps, config, config.telemetry, configFile, identity.tls)
       : undefined;
     const plain = agentOptionsFor(config, identity);
     if (renewal) plain.renewal = renewal;
-    const options = telemetry ? telemetry.agentOptions(plain) : plain;
-    const rebooted = new AbortController();
+    const withJobs = jobs ? jobs.agentOptions(plain) : plain;
+    const options = telemetry ? telemetry.agentOptions(withJobs) : withJobs;
     const device = config.update
       ? await createUpdatingAgent(
           deps,
@@ -82,9 +94,11 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
         firmwareVersion: agent.state().firmwareVersion,
         updates: config.update !== undefined,
         telemetry: config.telemetry?.transport ?? false,
+        jobs: jobs !== undefined,
       },
       'agent starting',
     );
+    jobs?.attach(agent);
     telemetry?.attach(agent);
     telemetry?.start();
     if (device) device.start();
@@ -97,6 +111,7 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
       ),
     ]);
     logger.info({ deviceId: identity.deviceId, reason }, 'agent stopping');
+    jobs?.runner.stop();
     // The open windows are queued on disk before the link goes: sent after the next start.
     await telemetry?.stop();
     if (device) await device.stop();

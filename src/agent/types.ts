@@ -6,6 +6,7 @@ export type { Timers } from '../infra/timers.ts';
 import type { Rejected, StateReported } from '../contracts/device-messages.ts';
 import type { UpdateNotify, UpdateStatus } from '../contracts/update-messages.ts';
 import type { TelemetryAck, TelemetryBatch } from '../contracts/telemetry-messages.ts';
+import type { JobNotify, JobStatus } from '../contracts/job-messages.ts';
 
 type LogMethod = (obj: Record<string, unknown>, msg: string) => void;
 
@@ -69,6 +70,17 @@ export interface AgentOptions {
    * does not subscribe to the topic.
    */
   onTelemetryAck?: (ack: TelemetryAck) => void;
+  /**
+   * Remote jobs (src/agent/jobs/): schema-valid `fl/d/{id}/jobs/notify` messages go to `onNotify`;
+   * `onConnected` runs once the subscriptions are in place on each connection (capabilities are
+   * sent then). Without it the agent does not subscribe to the topic.
+   */
+  jobs?: {
+    onNotify: (notify: JobNotify) => void;
+    onConnected: () => void;
+    /** A `jobs/notify` that failed the schema: the JSON (if it parsed) and the reason. */
+    onInvalidNotify?: (json: unknown, reason: string) => void;
+  };
 }
 
 export interface RenewalOptions {
@@ -114,6 +126,8 @@ export interface Agent {
   publishUpdateStatus(status: UpdateStatus): Promise<void>;
   /** Publishes a telemetry batch at QoS 1; resolves on PUBACK, rejects when not connected. */
   publishTelemetry(batch: TelemetryBatch): Promise<void>;
+  /** Publishes `jobs/status` at QoS 1; resolves on PUBACK, rejects when not connected. */
+  publishJobStatus(status: JobStatus): Promise<void>;
 }
 
 export const AGENT_DEFAULTS = {

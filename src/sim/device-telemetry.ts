@@ -97,7 +97,7 @@ export function createSimDeviceTelemetry(
 }
 
 /** FNV-1a: a stable 32-bit seed per device id. */
-function hashString(text: string): number {
+export function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h;
@@ -151,5 +151,6 @@ export function createTelemetryAgent(
     updateState: (partial) => live().updateState(partial),
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
     publishTelemetry: (batch) => live().publishTelemetry(batch),
+    publishJobStatus: (status) => live().publishJobStatus(status),
   };
 }

@@ -24,7 +24,10 @@ import {
   type SimTelemetryOptions,
 } from './device-telemetry.ts';
 
+import { createSimJobs, type SimJobs, type SimJobsOptions } from './sim-jobs.ts';
+
 export type { SimProvisioning } from './provisioned-identities.ts';
+export type { SimJobsOptions } from './sim-jobs.ts';
 export type { SimTelemetryOptions } from './device-telemetry.ts';
 
 export interface SimulationOptions {
@@ -59,6 +62,8 @@ export interface SimulationOptions {
    * outbox under `<dataDir>/sim/devices/<id>/telemetry`. Off by default.
    */
   telemetry?: SimTelemetryOptions;
+  /** Devices run remote jobs with simulated actions (sim-jobs.ts). Off by default. */
+  jobs?: SimJobsOptions;
 }
 
 export interface SimulationStats {
@@ -80,6 +85,8 @@ export interface RampResult {
 export interface SimulationHandle {
   readonly agents: readonly Agent[];
   readonly devices: readonly SimulatedDevice[];
+  /** Per device id, with `jobs`: its job runner and simulated state. */
+  readonly jobs: ReadonlyMap<string, SimJobs>;
   readonly stats: SimulationStats;
   /** Resolves once every device has made its first connection attempt (or on stop). */
   readonly ramped: Promise<RampResult>;
@@ -126,6 +133,7 @@ export async function startSimulation(
   const agentDeps: AgentDeps = { ...deps, logger: quietLogger(deps.logger) };
   const firstOutcomes: Promise<boolean>[] = [];
   const faults = new Map<string, SimFault>();
+  const jobs = new Map<string, SimJobs>();
 
   const updates = options.updates
     ? {
@@ -138,10 +146,15 @@ export async function startSimulation(
     let settle: (ok: boolean) => void = () => {};
     firstOutcomes.push(new Promise<boolean>((resolve) => (settle = resolve)));
     const identity = identities[i] as SimIdentity;
-    const agentOptions: AgentOptions = {
+    const tls = { caPem: prepared.caPem, certPem: identity.certPem, keyPem: identity.keyPem };
+    const deviceJobs = options.jobs
+      ? createSimJobs(agentDeps, options.jobs, { deviceId: identity.deviceId, tls })
+      : undefined;
+    const deviceDeps = deviceJobs?.deps ?? agentDeps;
+    const plainOptions: AgentOptions = {
       deviceId: identity.deviceId,
       serverUrl: options.serverUrl,
-      tls: { caPem: prepared.caPem, certPem: identity.certPem, keyPem: identity.keyPem },
+      tls,
       identity: { serial: device.serial, hardware: device.hardware },
       firmwareVersion: device.firmwareVersion,
       region: device.region,
@@ -161,16 +174,27 @@ export async function startSimulation(
         if (wasConnected) progress();
       },
     };
-    const dir = join(options.dataDir, 'sim', 'devices', identity.deviceId);
+    const agentOptions = deviceJobs ? deviceJobs.agentOptions(plainOptions) : plainOptions;
+    const agent = createDeviceAgent(deviceDeps, agentOptions, identity.deviceId);
+    if (deviceJobs) {
+      deviceJobs.bind(agent);
+      jobs.set(identity.deviceId, deviceJobs);
+    }
+    return agent;
+  });
+
+  /** The agent of one device: plain, with telemetry, or taking updates. */
+  function createDeviceAgent(agentDeps: AgentDeps, agentOptions: AgentOptions, deviceId: string): Agent {
+    const dir = join(options.dataDir, 'sim', 'devices', deviceId);
     const telemetry = options.telemetry;
     const openTelemetry = telemetry
       ? (boot: { errorFactor: number; bootReason: string }) =>
           createSimDeviceTelemetry(agentDeps, telemetry, {
-            deviceId: identity.deviceId,
+            deviceId: deviceId,
             tls: agentOptions.tls,
             dir,
             ...boot,
-            fault: () => faults.get(identity.deviceId),
+            fault: () => faults.get(deviceId),
           })
       : undefined;
     if (updates) {
@@ -186,7 +210,7 @@ export async function startSimulation(
           openTelemetry({ errorFactor: 1, bootReason: 'power_on' }),
         )
       : createAgent(agentDeps, agentOptions);
-  });
+  }
 
   const rampStart = deps.clock.now();
   let firstConnected = 0;
@@ -209,6 +233,7 @@ export async function startSimulation(
   return {
     agents,
     devices,
+    jobs,
     stats,
     ramped,
     connectedCount: () => connected,

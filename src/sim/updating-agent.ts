@@ -165,5 +165,6 @@ export function createUpdatingAgent(
     updateState: (partial) => live().updateState(partial),
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
     publishTelemetry: (batch) => live().publishTelemetry(batch),
+    publishJobStatus: (status) => live().publishJobStatus(status),
   };
 }
