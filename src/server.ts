@@ -69,6 +69,8 @@ import { startFleetGauges } from './fleet-metrics/fleet-metrics-gauges.ts';
 import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service.ts';
 import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
 import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
+import { deviceConfigRoutes } from './api/routes/device-config.ts';
+import { createDeviceConfig } from './device-config/index.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -207,12 +209,34 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         deployments.applyStatus(device.deviceId, status),
       offer: (device: { deviceId: string }) => deployments.offerFor(device.deviceId),
     };
+    const groups = new GroupService({ groups: stores.groups, clock });
+    // Publishes through the gateway, which hands it the devices' reports.
+    const deviceConfig = createDeviceConfig({
+      store: stores.deviceConfig,
+      devices: store,
+      groups,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'device-config' }),
+      publish: (deviceId, desired) => {
+        if (!started.gateway) throw new UnavailableError('the MQTT gateway is not running');
+        return started.gateway.publishToDevice(deviceId, 'config/desired', desired, { retain: true });
+      },
+    });
+    stopping.push(() => deviceConfig.publisher.drain());
     const gatewayTls = { caPem: pki.chainPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
     const gateway = await createEmbeddedBroker(
       {
         clock,
         logger: logger.child({ component: 'gateway' }),
-        handlers: { registry, provisioning, credentials, updates, telemetry: telemetry.handler },
+        handlers: {
+          registry,
+          provisioning,
+          credentials,
+          updates,
+          telemetry: telemetry.handler,
+          config: deviceConfig.handler,
+        },
         metrics: createGatewayMetrics(metricsRegistry),
       },
       { host: config.mqtt.host, port: config.mqtt.port, tls: gatewayTls },
@@ -230,7 +254,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       logger: logger.child({ component: 'alerts' }),
     });
     createAlertMetrics(metricsRegistry, alerts);
-    const groups = new GroupService({ groups: stores.groups, clock });
     let httpUrl = '';
     const escalation = createEscalationEngine(
       {
@@ -339,6 +362,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         credentials,
         updates,
         telemetry: telemetry.handler,
+        config: deviceConfig.handler,
         downloads: {
           artifacts,
           urlKey,
@@ -456,6 +480,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...alertNotificationRoutes({ service: alerts, escalation }),
         ...telemetryRoutes({ store: retention.queryStore, clock }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
+        ...deviceConfigRoutes({ service: deviceConfig.service }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

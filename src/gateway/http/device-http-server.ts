@@ -8,6 +8,8 @@
  *   POST /device/v1/update/status      device certificate  UpdateStatus → 202 | 409 UpdateStatusResponse
  *   POST /device/v1/telemetry          device certificate  TelemetryUpload → TelemetryUploadResponse
  *                                      (Content-Encoding: gzip accepted; 413 past uploadBytes decompressed)
+ *   GET  /device/v1/config             device certificate  → ConfigDesired (the caller's own only)
+ *   POST /device/v1/config/reported    device certificate  ConfigReported → ConfigDesired
  *
  * and, when the OTA store is configured, firmware and signed update metadata (device certificate
  * or signed URL): `/device/v1/artifacts/{sha256}[/minisig]`, `/device/v1/tuf/{metadata file}`,
@@ -26,7 +28,9 @@ import {
 import type { Clock } from '../../infra/clock.ts';
 import type { Timers } from '../../infra/timers.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
+import { configReportedSchema } from '../../contracts/config-messages.ts';
 import type {
+  ConfigHandler,
   CredentialChecks,
   ProvisioningHandlers,
   TelemetryHandler,
@@ -72,6 +76,8 @@ export interface DeviceHttpDeps {
   updates: UpdateStatusHandler & { offer(device: DeviceIdentity): Promise<UpdateNotify> };
   /** Batch telemetry upload; the same ingest as the MQTT telemetry topic. */
   telemetry: TelemetryHandler;
+  /** Device configuration; the same handler as the `config/reported` topic. */
+  config: ConfigHandler;
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
   downloads?: {
     artifacts: ArtifactStore;
@@ -277,6 +283,21 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
       return reply.send({ acks: result.acks } satisfies TelemetryUploadResponse);
     },
   );
+
+  // The certificate names the device: there is no way to ask for another device's document.
+  app.get('/device/v1/config', async (request, reply) => {
+    const device = deviceOf(request, reply);
+    if (!('deviceId' in device)) return device;
+    return reply.header('cache-control', 'no-store').send(await deps.config.desired(device));
+  });
+
+  app.post('/device/v1/config/reported', async (request, reply) => {
+    const device = deviceOf(request, reply);
+    if (!('deviceId' in device)) return device;
+    const report = jsonBody(request, reply, configReportedSchema);
+    if (!report.ok) return report.reply;
+    return reply.send(await deps.config.reported(device, report.data));
+  });
 
   if (deps.downloads) {
     const urlKey = deps.downloads.urlKey;

@@ -195,6 +195,11 @@ export async function createEmbeddedBroker(
       return;
     }
     if (message.suffix === 'telemetry') return; // handled by onTelemetry
+    if (message.suffix === 'config/reported') {
+      // The handler publishes the desired document (retained) when the device is behind.
+      await handlers.config.reported(device, message.payload);
+      return;
+    }
     return handlers.registry.message(device, message, clock.now());
   }
 
