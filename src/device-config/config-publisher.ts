@@ -80,7 +80,8 @@ export function createConfigPublisher(deps: ConfigPublisherDeps) {
         const atMs = clock.now();
         const previous = await store.getDevice(deviceId);
         if (report.schema) await store.putSchema(deviceId, report.schema, atMs);
-        const { schema: _schema, ...rest } = report;
+        const rest = { ...report };
+        delete rest.schema;
         await store.putReported(deviceId, rest, atMs);
         const processedNew = previous?.reported?.report.version !== report.version;
         if (processedNew && (report.version > 0 || report.rejected.length > 0)) {
