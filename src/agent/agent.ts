@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
-import { parseRejected, parseTelemetryAck, parseUpdateNotify } from './inbound.ts';
+import { parseConfigDesired, parseRejected, parseTelemetryAck, parseUpdateNotify } from './inbound.ts';
 import { closeClient } from './mqtt-close.ts';
 import { createRenewal, type Renewal } from './renewal.ts';
 import {
@@ -26,7 +26,7 @@ import { AGENT_DEFAULTS, type Agent, type AgentDeps, type AgentOptions, type Dev
 export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
   const { clock, timers, logger } = deps;
   const { deviceId } = options;
-  const heartbeatMs = (options.heartbeatIntervalS ?? AGENT_DEFAULTS.heartbeatIntervalS) * 1000;
+  let heartbeatMs = (options.heartbeatIntervalS ?? AGENT_DEFAULTS.heartbeatIntervalS) * 1000;
   const backoff: BackoffPolicy = {
     initialMs: options.backoff?.initialMs ?? AGENT_DEFAULTS.backoff.initialMs,
     maxMs: options.backoff?.maxMs ?? AGENT_DEFAULTS.backoff.maxMs,
@@ -42,6 +42,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     updateStatus: deviceTopic(deviceId, 'update/status'),
     telemetry: deviceTopic(deviceId, 'telemetry'),
     telemetryAck: deviceTopic(deviceId, 'telemetry/ack'),
+    configDesired: deviceTopic(deviceId, 'config/desired'),
+    configReported: deviceTopic(deviceId, 'config/reported'),
   };
 
   let state: DeviceState = validateState(initialState(options));
@@ -110,6 +112,7 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       ...(renewal ? [renewal.issuedTopic] : []),
       ...(options.onUpdateNotify ? [topics.updateNotify] : []),
       ...(options.onTelemetryAck ? [topics.telemetryAck] : []),
+      ...(options.onConfigDesired ? [topics.configDesired] : []),
     ];
     c.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) logger.warn({ deviceId, err: err.message }, 'subscribe failed');
@@ -147,6 +150,15 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
         return;
       }
       options.onTelemetryAck(ack.value);
+      return;
+    }
+    if (topic === topics.configDesired && options.onConfigDesired) {
+      const desired = parseConfigDesired(payload);
+      if (!desired.ok) {
+        logger.warn({ deviceId, topic, reason: desired.reason }, 'ignoring invalid message from server');
+        return;
+      }
+      options.onConfigDesired(desired.value);
       return;
     }
     if (topic !== topics.rejected) return;
@@ -276,5 +288,12 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     updateState,
     publishUpdateStatus: (status) => publishReliably(topics.updateStatus, JSON.stringify(status)),
     publishTelemetry: (batch) => publishReliably(topics.telemetry, JSON.stringify(batch)),
+    publishConfigReported: (report) => publishReliably(topics.configReported, JSON.stringify(report)),
+    setHeartbeatIntervalS(seconds) {
+      heartbeatMs = seconds * 1000;
+      if (heartbeatTimer === undefined) return;
+      stopHeartbeat();
+      heartbeatTimer = timers.setInterval(publishHeartbeat, heartbeatMs);
+    },
   };
 }

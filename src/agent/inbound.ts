@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { rejectedSchema, type Rejected } from '../contracts/device-messages.ts';
 import { updateNotifySchema, type UpdateNotify } from '../contracts/update-messages.ts';
 import { telemetryAckSchema, type TelemetryAck } from '../contracts/telemetry-messages.ts';
+import { configDesiredSchema, type ConfigDesired } from '../contracts/config-messages.ts';
 import { provisionResponseSchema, type ProvisionResponse } from '../contracts/provisioning-messages.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -41,4 +42,9 @@ export function parseUpdateNotify(payload: Uint8Array): ParseResult<UpdateNotify
 /** Parses a `fl/d/{id}/telemetry/ack` payload. */
 export function parseTelemetryAck(payload: Uint8Array): ParseResult<TelemetryAck> {
   return parseJsonPayload(telemetryAckSchema, payload);
+}
+
+/** Parses a `fl/d/{id}/config/desired` payload (the values are checked against the schema later). */
+export function parseConfigDesired(payload: Uint8Array): ParseResult<ConfigDesired> {
+  return parseJsonPayload(configDesiredSchema, payload);
 }

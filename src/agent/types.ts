@@ -6,6 +6,7 @@ export type { Timers } from '../infra/timers.ts';
 import type { Rejected, StateReported } from '../contracts/device-messages.ts';
 import type { UpdateNotify, UpdateStatus } from '../contracts/update-messages.ts';
 import type { TelemetryAck, TelemetryBatch } from '../contracts/telemetry-messages.ts';
+import type { ConfigDesired, ConfigReported } from '../contracts/config-messages.ts';
 
 type LogMethod = (obj: Record<string, unknown>, msg: string) => void;
 
@@ -69,6 +70,12 @@ export interface AgentOptions {
    * does not subscribe to the topic.
    */
   onTelemetryAck?: (ack: TelemetryAck) => void;
+  /**
+   * A schema-valid `fl/d/{id}/config/desired` (retained, so it also arrives on every connect;
+   * config-sync/ validates the values against the device's schema). Without it the agent does
+   * not subscribe to the topic.
+   */
+  onConfigDesired?: (desired: ConfigDesired) => void;
 }
 
 export interface RenewalOptions {
@@ -114,6 +121,10 @@ export interface Agent {
   publishUpdateStatus(status: UpdateStatus): Promise<void>;
   /** Publishes a telemetry batch at QoS 1; resolves on PUBACK, rejects when not connected. */
   publishTelemetry(batch: TelemetryBatch): Promise<void>;
+  /** Publishes `config/reported` at QoS 1; resolves on PUBACK, rejects when not connected. */
+  publishConfigReported(report: ConfigReported): Promise<void>;
+  /** A new heartbeat period from now on (remote configuration, a live key). */
+  setHeartbeatIntervalS(seconds: number): void;
 }
 
 export const AGENT_DEFAULTS = {

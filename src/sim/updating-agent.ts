@@ -165,5 +165,7 @@ export function createUpdatingAgent(
     updateState: (partial) => live().updateState(partial),
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
     publishTelemetry: (batch) => live().publishTelemetry(batch),
+    publishConfigReported: (report) => live().publishConfigReported(report),
+    setHeartbeatIntervalS: (seconds) => live().setHeartbeatIntervalS(seconds),
   };
 }
