@@ -22,6 +22,7 @@ import { execCommandRunner } from './update/command-runner.ts';
 import { nodeDisk } from './update/disk.ts';
 import { ConfigError } from '../infra/errors.ts';
 import { createDaemonTelemetry } from './telemetry/daemon-telemetry.ts';
+import { openDaemonConfigSync } from './config-sync/daemon-config.ts';
 
 export interface AgentDaemonDeps extends AgentDeps {
   /** Stops the daemon like SIGTERM would (tests, embedding). */
@@ -59,11 +60,21 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
       return;
     }
     const renewal = renewalOptions(config, configFile);
+    // Remote configuration (with a stateDir): restart keys saved last run take effect now.
+    const configSync = await openDaemonConfigSync(deps, config, configFile);
     const telemetry = config.telemetry
-      ? await createDaemonTelemetry(deps, config, config.telemetry, configFile, identity.tls)
+      ? await createDaemonTelemetry(
+          deps,
+          config,
+          config.telemetry,
+          configFile,
+          identity.tls,
+          configSync?.telemetrySettings(),
+        )
       : undefined;
-    const plain = agentOptionsFor(config, identity);
-    if (renewal) plain.renewal = renewal;
+    const base = agentOptionsFor(config, identity);
+    if (renewal) base.renewal = renewal;
+    const plain = configSync ? configSync.agentOptions(base) : base;
     const options = telemetry ? telemetry.agentOptions(plain) : plain;
     const rebooted = new AbortController();
     const device = config.update
@@ -86,6 +97,7 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
       'agent starting',
     );
     telemetry?.attach(agent);
+    configSync?.attach(agent, telemetry);
     telemetry?.start();
     if (device) device.start();
     else agent.start();
@@ -98,6 +110,7 @@ export async function runAgentDaemon(configFile: string, deps: AgentDaemonDeps):
     ]);
     logger.info({ deviceId: identity.deviceId, reason }, 'agent stopping');
     // The open windows are queued on disk before the link goes: sent after the next start.
+    await configSync?.stop();
     await telemetry?.stop();
     if (device) await device.stop();
     else await agent.stop();
