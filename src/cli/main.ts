@@ -6,6 +6,7 @@ import { ConfigError, FlotillaError } from '../infra/errors.ts';
 import { registerServerCommand } from './server-command.ts';
 import { registerDevicesCommand } from './devices-command.ts';
 import { registerGroupsCommand } from './groups-command.ts';
+import { registerConfigCommand } from './config-command.ts';
 import { registerAgentCommand } from './agent-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerFactoryCommand } from './factory-command.ts';
@@ -39,6 +40,7 @@ registerRolloutCommand(program);
 registerAlertsCommand(program);
 registerTelemetryCommand(program);
 registerGroupsCommand(program);
+registerConfigCommand(program);
 registerFleetCommand(program);
 registerAuditCommand(program);
 
