@@ -69,10 +69,15 @@ export function createConfigService(deps: ConfigServiceDeps) {
       );
   }
 
-  /** A group's defaults may be edited only by a caller whose scope reaches every member. */
-  async function requireWholeGroup(caller: ConfigCaller, name: string): Promise<void> {
-    if ((await deps.groups.find(name)) === undefined)
+  /**
+   * A group's defaults may be edited only by a caller whose scope reaches every member. Defaults
+   * left behind by a deleted group can still be removed, by a caller who reaches every device.
+   */
+  async function requireWholeGroup(caller: ConfigCaller, name: string, removing = false): Promise<void> {
+    if ((await deps.groups.find(name)) === undefined) {
+      if (removing) return requireWholeFleet(caller);
       throw new NotFoundError(`group ${name} not found`, { group: name });
+    }
     if (caller.scope.kind === 'all') return;
     const members = await selection.count(groupQuery(name));
     const reachable = await selection.count(scopedWhere(caller.scope, groupQuery(name)));
@@ -139,7 +144,12 @@ export function createConfigService(deps: ConfigServiceDeps) {
   ): Promise<DefaultsChangeResult> {
     if (!(await store.deleteDefaults(target.scope, target.name)))
       throw new NotFoundError('no such config defaults', { ...target });
-    const result = await resyncAll(target.scope === 'fleet' ? undefined : groupQuery(target.name), new Set());
+    // A deleted group's members are unknown: every device is checked then.
+    const members =
+      target.scope === 'group' && (await deps.groups.find(target.name)) !== undefined
+        ? groupQuery(target.name)
+        : undefined;
+    const result = await resyncAll(members, new Set());
     await deps.audit.appendAudit({
       atMs: clock.now(),
       actor: caller.actor,
@@ -277,7 +287,7 @@ export function createConfigService(deps: ConfigServiceDeps) {
       return changeDefaults(caller, { scope: 'group', name }, edit);
     },
     async deleteGroupDefaults(caller: ConfigCaller, name: string): Promise<DefaultsChangeResult> {
-      await requireWholeGroup(caller, name);
+      await requireWholeGroup(caller, name, true);
       return deleteDefaults(caller, { scope: 'group', name });
     },
     listDefaults: () => store.listDefaults(),

@@ -16,7 +16,8 @@ export function checkValue(spec: ConfigKeySpec, value: ConfigValue): string | un
   switch (spec.type) {
     case 'integer':
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return spec.type === 'integer' ? 'must be an integer' : 'must be a number';
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return spec.type === 'integer' ? 'must be an integer' : 'must be a number';
       if (spec.type === 'integer' && !Number.isInteger(value)) return 'must be an integer';
       if (spec.min !== undefined && value < spec.min) return `must be >= ${spec.min} (min)`;
       if (spec.max !== undefined && value > spec.max) return `must be <= ${spec.max} (max)`;
