@@ -81,6 +81,8 @@ import { createJobStatusHandler } from './jobs/job-status-handler.ts';
 
 /** How often the job dispatcher moves jobs forward (schedules, timeouts, rate-limited sends). */
 const JOB_TICK_INTERVAL_MS = 1000;
+import { deviceConfigRoutes } from './api/routes/device-config.ts';
+import { createDeviceConfig } from './device-config/index.ts';
 
 export interface ServerDeps {
   logger: Logger;
@@ -248,6 +250,21 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         await jobDispatcher.deliver(identity.deviceId);
       },
     };
+    const groups = new GroupService({ groups: stores.groups, clock });
+    // Publishes through the gateway, which hands it the devices' reports.
+    const deviceConfig = createDeviceConfig({
+      store: stores.deviceConfig,
+      devices: store,
+      groups,
+      audit: stores.provisioning,
+      clock,
+      logger: logger.child({ component: 'device-config' }),
+      publish: (deviceId, desired) => {
+        if (!started.gateway) throw new UnavailableError('the MQTT gateway is not running');
+        return started.gateway.publishToDevice(deviceId, 'config/desired', desired, { retain: true });
+      },
+    });
+    stopping.push(() => deviceConfig.publisher.drain());
     const gatewayTls = { caPem: pki.chainPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
     const gateway = await createEmbeddedBroker(
       {
@@ -260,6 +277,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           updates,
           telemetry: telemetry.handler,
           jobs: jobStatus,
+          config: deviceConfig.handler,
         },
         metrics: createGatewayMetrics(metricsRegistry),
       },
@@ -278,7 +296,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       logger: logger.child({ component: 'alerts' }),
     });
     createAlertMetrics(metricsRegistry, alerts);
-    const groups = new GroupService({ groups: stores.groups, clock });
     let httpUrl = '';
     const escalation = createEscalationEngine(
       {
@@ -405,6 +422,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         updates,
         telemetry: telemetry.handler,
         jobs,
+        config: deviceConfig.handler,
         downloads: {
           artifacts,
           urlKey,
@@ -538,6 +556,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           serverUrl: () => httpUrl,
         }),
         ...jobRoutes({ service: jobs }),
+        ...deviceConfigRoutes({ service: deviceConfig.service }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

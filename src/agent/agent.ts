@@ -9,7 +9,13 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { devicePrefix, deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
-import { parseJobNotify, parseRejected, parseTelemetryAck, parseUpdateNotify } from './inbound.ts';
+import {
+  parseConfigDesired,
+  parseJobNotify,
+  parseRejected,
+  parseTelemetryAck,
+  parseUpdateNotify,
+} from './inbound.ts';
 import { closeClient } from './mqtt-close.ts';
 import { createRenewal, type Renewal } from './renewal.ts';
 import {
@@ -34,7 +40,7 @@ function parseJsonOrUndefined(payload: Buffer): unknown {
 export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
   const { clock, timers, logger } = deps;
   const { deviceId } = options;
-  const heartbeatMs = (options.heartbeatIntervalS ?? AGENT_DEFAULTS.heartbeatIntervalS) * 1000;
+  let heartbeatMs = (options.heartbeatIntervalS ?? AGENT_DEFAULTS.heartbeatIntervalS) * 1000;
   const backoff: BackoffPolicy = {
     initialMs: options.backoff?.initialMs ?? AGENT_DEFAULTS.backoff.initialMs,
     maxMs: options.backoff?.maxMs ?? AGENT_DEFAULTS.backoff.maxMs,
@@ -52,6 +58,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     telemetryAck: deviceTopic(deviceId, 'telemetry/ack'),
     jobsNotify: `${devicePrefix(deviceId)}jobs/notify`,
     jobsStatus: `${devicePrefix(deviceId)}jobs/status`,
+    configDesired: deviceTopic(deviceId, 'config/desired'),
+    configReported: deviceTopic(deviceId, 'config/reported'),
   };
 
   let state: DeviceState = validateState(initialState(options));
@@ -121,6 +129,7 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
       ...(options.onUpdateNotify ? [topics.updateNotify] : []),
       ...(options.onTelemetryAck ? [topics.telemetryAck] : []),
       ...(options.jobs ? [topics.jobsNotify] : []),
+      ...(options.onConfigDesired ? [topics.configDesired] : []),
     ];
     c.subscribe(subscriptions, { qos: 1 }, (err) => {
       if (err) logger.warn({ deviceId, err: err.message }, 'subscribe failed');
@@ -170,6 +179,15 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
         return;
       }
       options.jobs.onNotify(notify.value);
+      return;
+    }
+    if (topic === topics.configDesired && options.onConfigDesired) {
+      const desired = parseConfigDesired(payload);
+      if (!desired.ok) {
+        logger.warn({ deviceId, topic, reason: desired.reason }, 'ignoring invalid message from server');
+        return;
+      }
+      options.onConfigDesired(desired.value);
       return;
     }
     if (topic !== topics.rejected) return;
@@ -300,5 +318,12 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     publishUpdateStatus: (status) => publishReliably(topics.updateStatus, JSON.stringify(status)),
     publishTelemetry: (batch) => publishReliably(topics.telemetry, JSON.stringify(batch)),
     publishJobStatus: (status) => publishReliably(topics.jobsStatus, JSON.stringify(status)),
+    publishConfigReported: (report) => publishReliably(topics.configReported, JSON.stringify(report)),
+    setHeartbeatIntervalS(seconds) {
+      heartbeatMs = seconds * 1000;
+      if (heartbeatTimer === undefined) return;
+      stopHeartbeat();
+      heartbeatTimer = timers.setInterval(publishHeartbeat, heartbeatMs);
+    },
   };
 }

@@ -23,6 +23,7 @@ import { nodeDisk } from './update/disk.ts';
 import { ConfigError } from '../infra/errors.ts';
 import { createDaemonTelemetry } from './telemetry/daemon-telemetry.ts';
 import { createDaemonJobs } from './jobs/daemon-jobs.ts';
+import { openDaemonConfigSync } from './config-sync/daemon-config.ts';
 
 export interface AgentDaemonDeps extends AgentDeps {
   /** Stops the daemon like SIGTERM would (tests, embedding). */
@@ -71,13 +72,23 @@ export async function runAgentDaemon(configFile: string, daemonDeps: AgentDaemon
       () => rebooted.abort(),
     );
     if (jobs) deps = { ...deps, logger: jobs.deps.logger };
+    // Remote configuration (with a stateDir): restart keys saved last run take effect now.
+    const configSync = await openDaemonConfigSync(deps, config, configFile);
     const telemetry = config.telemetry
-      ? await createDaemonTelemetry(deps, config, config.telemetry, configFile, identity.tls)
+      ? await createDaemonTelemetry(
+          deps,
+          config,
+          config.telemetry,
+          configFile,
+          identity.tls,
+          configSync?.telemetrySettings(),
+        )
       : undefined;
-    const plain = agentOptionsFor(config, identity);
-    if (renewal) plain.renewal = renewal;
-    const withJobs = jobs ? jobs.agentOptions(plain) : plain;
-    const options = telemetry ? telemetry.agentOptions(withJobs) : withJobs;
+    const base = agentOptionsFor(config, identity);
+    if (renewal) base.renewal = renewal;
+    const withJobs = jobs ? jobs.agentOptions(base) : base;
+    const plain = configSync ? configSync.agentOptions(withJobs) : withJobs;
+    const options = telemetry ? telemetry.agentOptions(plain) : plain;
     const device = config.update
       ? await createUpdatingAgent(
           deps,
@@ -100,6 +111,7 @@ export async function runAgentDaemon(configFile: string, daemonDeps: AgentDaemon
     );
     jobs?.attach(agent);
     telemetry?.attach(agent);
+    configSync?.attach(agent, telemetry);
     telemetry?.start();
     if (device) device.start();
     else agent.start();
@@ -113,6 +125,7 @@ export async function runAgentDaemon(configFile: string, daemonDeps: AgentDaemon
     logger.info({ deviceId: identity.deviceId, reason }, 'agent stopping');
     jobs?.runner.stop();
     // The open windows are queued on disk before the link goes: sent after the next start.
+    await configSync?.stop();
     await telemetry?.stop();
     if (device) await device.stop();
     else await agent.stop();

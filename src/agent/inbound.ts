@@ -4,6 +4,7 @@ import { rejectedSchema, type Rejected } from '../contracts/device-messages.ts';
 import { updateNotifySchema, type UpdateNotify } from '../contracts/update-messages.ts';
 import { telemetryAckSchema, type TelemetryAck } from '../contracts/telemetry-messages.ts';
 import { jobNotifySchema, type JobNotify } from '../contracts/job-messages.ts';
+import { configDesiredSchema, type ConfigDesired } from '../contracts/config-messages.ts';
 import { provisionResponseSchema, type ProvisionResponse } from '../contracts/provisioning-messages.ts';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -47,4 +48,9 @@ export function parseTelemetryAck(payload: Uint8Array): ParseResult<TelemetryAck
 /** Parses a `fl/d/{id}/jobs/notify` payload. */
 export function parseJobNotify(payload: Uint8Array): ParseResult<JobNotify> {
   return parseJsonPayload(jobNotifySchema, payload);
+}
+
+/** Parses a `fl/d/{id}/config/desired` payload (the values are checked against the schema later). */
+export function parseConfigDesired(payload: Uint8Array): ParseResult<ConfigDesired> {
+  return parseJsonPayload(configDesiredSchema, payload);
 }

@@ -7,6 +7,7 @@ import type { Rejected, StateReported } from '../contracts/device-messages.ts';
 import type { UpdateNotify, UpdateStatus } from '../contracts/update-messages.ts';
 import type { TelemetryAck, TelemetryBatch } from '../contracts/telemetry-messages.ts';
 import type { JobNotify, JobStatus } from '../contracts/job-messages.ts';
+import type { ConfigDesired, ConfigReported } from '../contracts/config-messages.ts';
 
 type LogMethod = (obj: Record<string, unknown>, msg: string) => void;
 
@@ -81,6 +82,12 @@ export interface AgentOptions {
     /** A `jobs/notify` that failed the schema: the JSON (if it parsed) and the reason. */
     onInvalidNotify?: (json: unknown, reason: string) => void;
   };
+  /**
+   * A schema-valid `fl/d/{id}/config/desired` (retained, so it also arrives on every connect;
+   * config-sync/ validates the values against the device's schema). Without it the agent does
+   * not subscribe to the topic.
+   */
+  onConfigDesired?: (desired: ConfigDesired) => void;
 }
 
 export interface RenewalOptions {
@@ -128,6 +135,10 @@ export interface Agent {
   publishTelemetry(batch: TelemetryBatch): Promise<void>;
   /** Publishes `jobs/status` at QoS 1; resolves on PUBACK, rejects when not connected. */
   publishJobStatus(status: JobStatus): Promise<void>;
+  /** Publishes `config/reported` at QoS 1; resolves on PUBACK, rejects when not connected. */
+  publishConfigReported(report: ConfigReported): Promise<void>;
+  /** A new heartbeat period from now on (remote configuration, a live key). */
+  setHeartbeatIntervalS(seconds: number): void;
 }
 
 export const AGENT_DEFAULTS = {

@@ -29,6 +29,10 @@ export class ApiClient {
     return this.json('POST', path, schema, body);
   }
 
+  put<T extends z.ZodType>(path: string, schema: T, body: unknown): Promise<z.output<T>> {
+    return this.json('PUT', path, schema, body);
+  }
+
   patch<T extends z.ZodType>(path: string, schema: T, body: unknown): Promise<z.output<T>> {
     return this.json('PATCH', path, schema, body);
   }

@@ -9,6 +9,7 @@ import { renewRequestSchema, type RenewRequest } from './provisioning-messages.t
 import { telemetryBatchSchema, type TelemetryBatch } from './telemetry-messages.ts';
 import { updateStatusSchema, type UpdateStatus } from './update-messages.ts';
 import { jobStatusSchema, type JobStatus } from './job-messages.ts';
+import { configReportedSchema, type ConfigReported } from './config-messages.ts';
 
 const shortText = (max: number) => z.string().min(1).max(max);
 
@@ -55,6 +56,7 @@ export const deviceToCloudSchemas = {
   'update/status': updateStatusSchema,
   telemetry: telemetryBatchSchema,
   'jobs/status': jobStatusSchema,
+  'config/reported': configReportedSchema,
 } as const satisfies Record<DeviceToCloudSuffix, z.ZodType>;
 
 export type DeviceToCloudMessage =
@@ -63,10 +65,11 @@ export type DeviceToCloudMessage =
   | { suffix: 'certificate/renew'; payload: RenewRequest }
   | { suffix: 'update/status'; payload: UpdateStatus }
   | { suffix: 'telemetry'; payload: TelemetryBatch }
-  | { suffix: 'jobs/status'; payload: JobStatus };
+  | { suffix: 'jobs/status'; payload: JobStatus }
+  | { suffix: 'config/reported'; payload: ConfigReported };
 
 /** The messages the registry applies (renewals go to provisioning, update statuses to deployments). */
 export type RegistryMessage = Exclude<
   DeviceToCloudMessage,
-  { suffix: 'certificate/renew' | 'update/status' | 'telemetry' | 'jobs/status' }
+  { suffix: 'certificate/renew' | 'update/status' | 'telemetry' | 'jobs/status' | 'config/reported' }
 >;

@@ -14,6 +14,7 @@ export const deviceToCloud = [
   'update/status',
   'telemetry',
   'jobs/status',
+  'config/reported',
 ] as const;
 export type DeviceToCloudSuffix = (typeof deviceToCloud)[number];
 
@@ -24,6 +25,7 @@ export const cloudToDevice = [
   'update/notify',
   'telemetry/ack',
   'jobs/notify',
+  'config/desired',
 ] as const;
 export type CloudToDeviceSuffix = (typeof cloudToDevice)[number];
 

@@ -3,6 +3,7 @@
  * messages, whatever broker carries them (embedded aedes today; an external broker cluster later
  * implements the same interface).
  */
+import type { ConfigDesired, ConfigReported } from '../contracts/config-messages.ts';
 import type { RegistryMessage, Rejected } from '../contracts/device-messages.ts';
 import type { ProvisionResponse, RenewRequest } from '../contracts/provisioning-messages.ts';
 import type { JobStatus } from '../contracts/job-messages.ts';
@@ -60,6 +61,16 @@ export interface JobStatusHandler {
   status(device: DeviceIdentity, status: JobStatus, atMs: number): Promise<void>;
 }
 
+/**
+ * Device configuration (`config/reported` and `POST /device/v1/config/reported`; `GET
+ * /device/v1/config`): stores the report and answers with the effective desired document,
+ * which the MQTT gateway does not send back itself (the handler publishes when it changed).
+ */
+export interface ConfigHandler {
+  reported(device: DeviceIdentity, report: ConfigReported): Promise<ConfigDesired>;
+  desired(device: DeviceIdentity): Promise<ConfigDesired>;
+}
+
 /** Credential checks at connect time. */
 export interface CredentialChecks {
   /** Why this identity may not connect (revoked device or certificate), or undefined. */
@@ -75,6 +86,7 @@ export interface GatewayHandlers {
   updates: UpdateStatusHandler;
   telemetry: TelemetryHandler;
   jobs: JobStatusHandler;
+  config: ConfigHandler;
 }
 
 export interface DeviceGateway {

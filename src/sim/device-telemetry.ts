@@ -47,6 +47,8 @@ export interface SimTelemetryContext {
   bootReason: string;
   /** The device's planted fault, if any (SimulationHandle.plantFault). */
   fault?: FaultLookup;
+  /** Cadences to start with instead of the simulation's (remote configuration). */
+  settings?: TelemetrySettings;
 }
 
 /** The cadences a simulation asked for, on top of the agent's defaults. Pure. */
@@ -73,7 +75,7 @@ export function createSimDeviceTelemetry(
       ? { kind: 'https', deviceHttpUrl: options.transport.deviceHttpUrl, tls: context.tls }
       : { kind: 'mqtt' };
   return createDeviceTelemetry(deps, {
-    settings: simTelemetrySettings(options),
+    settings: context.settings ?? simTelemetrySettings(options),
     outbox: { dir: join(context.dir, 'telemetry'), sync: false, ...options.outbox },
     transport,
     ...(options.sender ? { sender: options.sender } : {}),
@@ -152,5 +154,7 @@ export function createTelemetryAgent(
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
     publishTelemetry: (batch) => live().publishTelemetry(batch),
     publishJobStatus: (status) => live().publishJobStatus(status),
+    publishConfigReported: (report) => live().publishConfigReported(report),
+    setHeartbeatIntervalS: (seconds) => live().setHeartbeatIntervalS(seconds),
   };
 }

@@ -11,6 +11,7 @@ import { createHttpGet, readBody } from '../agent/update/transport.ts';
 import type { Agent, AgentDeps, AgentLogger, AgentOptions } from '../agent/types.ts';
 import { DEVICE_ID_PATTERN } from '../contracts/topics.ts';
 import { ValidationError } from '../infra/errors.ts';
+import type { TelemetrySettings } from '../agent/telemetry/settings.ts';
 import { simulatedFleet, type SimulatedDevice } from './attributes.ts';
 import { prepareSimIdentities, type SimIdentity } from './identities.ts';
 import { forEachConcurrent } from './pool.ts';
@@ -21,14 +22,17 @@ import { createUpdatingAgent, type SimUpdateOptions } from './updating-agent.ts'
 import {
   createSimDeviceTelemetry,
   createTelemetryAgent,
+  simTelemetrySettings,
   type SimTelemetryOptions,
 } from './device-telemetry.ts';
+import { createConfigAgent, type SimConfigOptions } from './sim-config.ts';
 
 import { createSimJobs, type SimJobs, type SimJobsOptions } from './sim-jobs.ts';
 
 export type { SimProvisioning } from './provisioned-identities.ts';
 export type { SimJobsOptions } from './sim-jobs.ts';
 export type { SimTelemetryOptions } from './device-telemetry.ts';
+export type { SimConfigOptions } from './sim-config.ts';
 
 export interface SimulationOptions {
   /** Number of devices. */
@@ -64,6 +68,11 @@ export interface SimulationOptions {
   telemetry?: SimTelemetryOptions;
   /** Devices run remote jobs with simulated actions (sim-jobs.ts). Off by default. */
   jobs?: SimJobsOptions;
+  /**
+   * Devices take remote configuration (agent config sync, state under
+   * `<dataDir>/sim/devices/<id>/config.json`). Not combined with `updates`. Off by default.
+   */
+  config?: SimConfigOptions;
 }
 
 export interface SimulationStats {
@@ -132,6 +141,8 @@ export async function startSimulation(
   const progress = () => options.onProgress?.(connected, devices.length);
   const agentDeps: AgentDeps = { ...deps, logger: quietLogger(deps.logger) };
   const firstOutcomes: Promise<boolean>[] = [];
+  if (options.config && options.updates)
+    throw new ValidationError('simulated devices take remote configuration or updates, not both (yet)');
   const faults = new Map<string, SimFault>();
   const jobs = new Map<string, SimJobs>();
 
@@ -188,7 +199,7 @@ export async function startSimulation(
     const dir = join(options.dataDir, 'sim', 'devices', deviceId);
     const telemetry = options.telemetry;
     const openTelemetry = telemetry
-      ? (boot: { errorFactor: number; bootReason: string }) =>
+      ? (boot: { errorFactor: number; bootReason: string; settings?: TelemetrySettings }) =>
           createSimDeviceTelemetry(agentDeps, telemetry, {
             deviceId: deviceId,
             tls: agentOptions.tls,
@@ -197,6 +208,19 @@ export async function startSimulation(
             fault: () => faults.get(deviceId),
           })
       : undefined;
+    if (options.config) {
+      return createConfigAgent(agentDeps, agentOptions, {
+        dir,
+        options: options.config,
+        telemetrySettings: simTelemetrySettings(telemetry ?? {}),
+        ...(openTelemetry
+          ? {
+              telemetry: (settings: TelemetrySettings) =>
+                openTelemetry({ errorFactor: 1, bootReason: 'power_on', settings }),
+            }
+          : {}),
+      });
+    }
     if (updates) {
       return createUpdatingAgent(
         agentDeps,

@@ -166,5 +166,7 @@ export function createUpdatingAgent(
     publishUpdateStatus: (status) => live().publishUpdateStatus(status),
     publishTelemetry: (batch) => live().publishTelemetry(batch),
     publishJobStatus: (status) => live().publishJobStatus(status),
+    publishConfigReported: (report) => live().publishConfigReported(report),
+    setHeartbeatIntervalS: (seconds) => live().setHeartbeatIntervalS(seconds),
   };
 }

@@ -3,6 +3,7 @@ import type { AlertRuleStore } from './alert-rule-types.ts';
 import type { AlertStore } from './alert-types.ts';
 import type { FleetMetricsStore } from './fleet-metrics-types.ts';
 import type { AnomalyStore } from './anomaly-types.ts';
+import type { DeviceConfigStore } from './device-config-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { GroupStore } from './group-types.ts';
 import type { JobStore } from './job-types.ts';
@@ -35,6 +36,8 @@ export interface Stores {
   telemetryRetention: TelemetryRetentionStore;
   /** Saved fleet queries (dynamic groups). */
   groups: GroupStore;
+  /** Device configuration: desired, sent, reported documents and defaults (docs/device-config.md). */
+  deviceConfig: DeviceConfigStore;
   /** Alert rules and their pending/firing subjects. */
   alertRules: AlertRuleStore;
   /** Fleet summary aggregates and device-rule matches. */

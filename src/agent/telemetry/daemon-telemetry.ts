@@ -6,6 +6,7 @@ import type { AgentDeps, AgentOptions } from '../types.ts';
 import { createDeviceTelemetry, type DeviceTelemetry } from './device-telemetry.ts';
 import { linuxHealthSource } from './linux-health.ts';
 import { settingsFromConfig, type TelemetryConfig } from './telemetry-config.ts';
+import type { TelemetrySettings } from './settings.ts';
 
 export async function createDaemonTelemetry(
   deps: AgentDeps,
@@ -13,6 +14,8 @@ export async function createDaemonTelemetry(
   telemetry: TelemetryConfig,
   configFile: string,
   tls: AgentOptions['tls'],
+  /** Cadences to start with instead of the config file's (remote configuration). */
+  settings?: TelemetrySettings,
 ): Promise<DeviceTelemetry> {
   const base =
     telemetry.dir ?? (config.stateDir !== undefined ? join(config.stateDir, 'telemetry') : undefined);
@@ -29,7 +32,7 @@ export async function createDaemonTelemetry(
     transport = { kind: 'https', deviceHttpUrl: url, tls };
   }
   return createDeviceTelemetry(deps, {
-    settings: settingsFromConfig(telemetry),
+    settings: settings ?? settingsFromConfig(telemetry),
     outbox: { dir, maxBytes: telemetry.outbox.maxBytes, maxBatches: telemetry.outbox.maxBatches },
     transport,
     sender: {

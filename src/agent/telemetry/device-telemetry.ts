@@ -58,6 +58,8 @@ export interface DeviceTelemetry {
   event(event: TelemetryEvent): boolean;
   /** New cadences at run time (the later remote-config issue calls this). */
   reconfigure(settings: TelemetrySettings): void;
+  /** The cadences in use. */
+  settings(): TelemetrySettings;
   readonly outbox: Outbox;
   readonly sender: Sender;
 }
@@ -164,6 +166,7 @@ export async function createDeviceTelemetry(
     },
     event,
     reconfigure: (settings) => collector.reconfigure(settings),
+    settings: () => collector.settings(),
     outbox,
     sender,
   };

@@ -10,6 +10,8 @@
  *                                      (Content-Encoding: gzip accepted; 413 past uploadBytes decompressed)
  *   PUT  /device/v1/jobs/{executionId}/logs  device certificate  gzip log bundle → 201 { bytes }
  *                                      (only the device's own `logs` execution; 413 past MAX_LOG_BUNDLE_BYTES)
+ *   GET  /device/v1/config             device certificate  → ConfigDesired (the caller's own only)
+ *   POST /device/v1/config/reported    device certificate  ConfigReported → ConfigDesired
  *
  * and, when the OTA store is configured, firmware and signed update metadata (device certificate
  * or signed URL): `/device/v1/artifacts/{sha256}[/minisig]`, `/device/v1/tuf/{metadata file}`,
@@ -28,7 +30,9 @@ import {
 import type { Clock } from '../../infra/clock.ts';
 import type { Timers } from '../../infra/timers.ts';
 import { identityFromCertificate, type SessionIdentity } from '../session-identity.ts';
+import { configReportedSchema } from '../../contracts/config-messages.ts';
 import type {
+  ConfigHandler,
   CredentialChecks,
   ProvisioningHandlers,
   TelemetryHandler,
@@ -77,6 +81,8 @@ export interface DeviceHttpDeps {
   telemetry: TelemetryHandler;
   /** Log bundles of `logs` jobs (PUT /device/v1/jobs/{executionId}/logs), when jobs run. */
   jobs?: JobLogUploads;
+  /** Device configuration; the same handler as the `config/reported` topic. */
+  config: ConfigHandler;
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
   downloads?: {
     artifacts: ArtifactStore;
@@ -284,6 +290,20 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
   );
 
   if (deps.jobs) void app.register(jobLogRoutes({ uploads: deps.jobs, deviceOf }));
+  // The certificate names the device: there is no way to ask for another device's document.
+  app.get('/device/v1/config', async (request, reply) => {
+    const device = deviceOf(request, reply);
+    if (!('deviceId' in device)) return device;
+    return reply.header('cache-control', 'no-store').send(await deps.config.desired(device));
+  });
+
+  app.post('/device/v1/config/reported', async (request, reply) => {
+    const device = deviceOf(request, reply);
+    if (!('deviceId' in device)) return device;
+    const report = jsonBody(request, reply, configReportedSchema);
+    if (!report.ok) return report.reply;
+    return reply.send(await deps.config.reported(device, report.data));
+  });
 
   if (deps.downloads) {
     const urlKey = deps.downloads.urlKey;

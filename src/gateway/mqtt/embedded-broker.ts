@@ -196,6 +196,11 @@ export async function createEmbeddedBroker(
     }
     if (message.suffix === 'telemetry') return; // handled by onTelemetry
     if (message.suffix === 'jobs/status') return handlers.jobs.status(device, message.payload, clock.now());
+    if (message.suffix === 'config/reported') {
+      // The handler publishes the desired document (retained) when the device is behind.
+      await handlers.config.reported(device, message.payload);
+      return;
+    }
     return handlers.registry.message(device, message, clock.now());
   }
 

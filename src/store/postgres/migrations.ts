@@ -514,13 +514,8 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
     `,
   },
-  {
-    // Placeholder so the versions have no gap on this branch: h-auth's migration 17
-    // (access_control) replaces it when the branches are merged.
-    version: 17,
-    name: 'access_control',
-    sql: `SELECT 1;`,
-  },
+  // PLACEHOLDERS: 17 and 18 belong to parallel branches (issue 8); the integrator replaces them.
+  { version: 17, name: 'reserved_17', sql: 'SELECT 1' },
   {
     version: 18,
     name: 'jobs',
@@ -567,6 +562,37 @@ export const postgresMigrations: readonly Migration[] = [
         device_id text NOT NULL PRIMARY KEY,
         capabilities jsonb NOT NULL,
         updated_at bigint NOT NULL
+      );
+    `,
+  },
+  {
+    version: 19,
+    name: 'device_config',
+    sql: `
+      -- Per device: its own desired document, the effective document last sent, what it reported
+      -- and the schema it declared (docs/device-config.md).
+      CREATE TABLE device_config (
+        device_id text NOT NULL PRIMARY KEY,
+        desired jsonb NOT NULL DEFAULT '{}',
+        desired_version bigint NOT NULL DEFAULT 0,
+        desired_at bigint,
+        sent jsonb NOT NULL DEFAULT '{}',
+        sent_version bigint NOT NULL DEFAULT 0,
+        sent_at bigint,
+        reported jsonb,
+        reported_at bigint,
+        config_schema jsonb,
+        schema_at bigint
+      );
+      -- Defaults: one fleet-wide document (scope fleet, name '') and one per group.
+      CREATE TABLE config_defaults (
+        scope text NOT NULL CHECK (scope IN ('fleet', 'group')),
+        name text NOT NULL,
+        priority integer NOT NULL DEFAULT 0,
+        doc jsonb NOT NULL,
+        version bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (scope, name)
       );
     `,
   },

@@ -10,6 +10,7 @@ import { PostgresAnomalyStore } from './postgres-anomaly-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
 import { PostgresJobStore } from './postgres-job-store.ts';
+import { PostgresDeviceConfigStore } from './postgres-device-config-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
@@ -45,6 +46,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     telemetryRetention: new PostgresTelemetryRetentionStore(session),
     updates: new PostgresUpdateStore(session),
     groups: new PostgresGroupStore(session),
+    deviceConfig: new PostgresDeviceConfigStore(session),
     alertRules: new PostgresAlertRuleStore(session),
     fleetMetrics: new PostgresFleetMetricsStore(session),
     notifications: new PostgresNotificationStore(session),

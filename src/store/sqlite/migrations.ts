@@ -481,13 +481,8 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
     `,
   },
-  {
-    // Placeholder so the versions have no gap on this branch: h-auth's migration 17
-    // (access_control) replaces it when the branches are merged.
-    version: 17,
-    name: 'access_control',
-    sql: `SELECT 1;`,
-  },
+  // PLACEHOLDERS: 17 and 18 belong to parallel branches (issue 8); the integrator replaces them.
+  { version: 17, name: 'reserved_17', sql: 'SELECT 1' },
   {
     version: 18,
     name: 'jobs',
@@ -534,6 +529,37 @@ export const sqliteMigrations: readonly Migration[] = [
         device_id TEXT NOT NULL PRIMARY KEY,
         capabilities TEXT NOT NULL CHECK (json_valid(capabilities)),
         updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 19,
+    name: 'device_config',
+    sql: `
+      -- Per device: its own desired document, the effective document last sent, what it reported
+      -- and the schema it declared (docs/device-config.md). JSON texts.
+      CREATE TABLE device_config (
+        device_id TEXT NOT NULL PRIMARY KEY,
+        desired TEXT NOT NULL DEFAULT '{}',
+        desired_version INTEGER NOT NULL DEFAULT 0,
+        desired_at INTEGER,
+        sent TEXT NOT NULL DEFAULT '{}',
+        sent_version INTEGER NOT NULL DEFAULT 0,
+        sent_at INTEGER,
+        reported TEXT,
+        reported_at INTEGER,
+        config_schema TEXT,
+        schema_at INTEGER
+      ) STRICT;
+      -- Defaults: one fleet-wide document (scope fleet, name '') and one per group.
+      CREATE TABLE config_defaults (
+        scope TEXT NOT NULL CHECK (scope IN ('fleet', 'group')),
+        name TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
       ) STRICT;
     `,
   },

@@ -9,6 +9,7 @@ import { SqliteAnomalyStore } from './sqlite-anomaly-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
 import { SqliteJobStore } from './sqlite-job-store.ts';
+import { SqliteDeviceConfigStore } from './sqlite-device-config-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
@@ -39,6 +40,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     telemetryRetention: new SqliteTelemetryRetentionStore(db),
     updates: new SqliteUpdateStore(db),
     groups: new SqliteGroupStore(db),
+    deviceConfig: new SqliteDeviceConfigStore(db),
     alertRules: new SqliteAlertRuleStore(db),
     fleetMetrics: new SqliteFleetMetricsStore(db),
     notifications: new SqliteNotificationStore(db),
