@@ -547,7 +547,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
             startedAtMs,
             listRules: () => stores.alertRules.listRules(),
             listRollouts: (limit) => stores.rollouts.listRollouts(limit),
-            fleetSummary: () => fleetMetrics.summary(),
+            fleetSummary: (where) => fleetMetrics.summary(where === undefined ? {} : { where }),
             modelCounts: () => stores.anomaly.factorCounts('model'),
             metrics: metricsRegistry,
           },

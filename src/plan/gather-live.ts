@@ -18,7 +18,8 @@ export interface LiveSources {
   startedAtMs: number;
   listRules(): Promise<StoredAlertRule[]>;
   listRollouts(limit: number): Promise<RolloutRecord[]>;
-  fleetSummary(): Promise<FleetMetricsSummary>;
+  /** The fleet summary, of the devices a fleet query matches when `where` is given. */
+  fleetSummary(where?: string): Promise<FleetMetricsSummary>;
   modelCounts(): Promise<FactorCount[]>;
   metrics: Registry;
 }
@@ -31,12 +32,18 @@ async function counterSum(registry: Registry, name: string, label: string, value
   return data.values.filter((v) => v.labels[label] === value).reduce((sum, v) => sum + v.value, 0);
 }
 
-export async function gatherLiveContext(sources: LiveSources): Promise<LiveContext> {
+/**
+ * The live context; `where` is the caller's device scope (a fleet query): the fleet is then only
+ * the devices in it, and fleet-wide figures that cannot be narrowed (models, telemetry counters)
+ * are left out rather than leaked.
+ */
+export async function gatherLiveContext(sources: LiveSources, where?: string): Promise<LiveContext> {
+  const scoped = where !== undefined;
   const [rules, rollouts, summary, models] = await Promise.all([
     sources.listRules(),
     sources.listRollouts(1),
-    sources.fleetSummary(),
-    sources.modelCounts(),
+    sources.fleetSummary(where),
+    scoped ? Promise.resolve([]) : sources.modelCounts(),
   ]);
   const newest = rollouts[0];
   return {
@@ -44,26 +51,29 @@ export async function gatherLiveContext(sources: LiveSources): Promise<LiveConte
     alertRules: rules.map((r) => r.rule),
     rollout: newest ? { id: newest.id, stages: newest.spec.stages, gates: newest.spec.gates } : null,
     fleet: {
+      scoped,
       devices: summary.devices.total,
       online: summary.devices.online,
       models: models.map((m) => ({ model: m.value, devices: m.total })),
       firmware: summary.firmware.versions,
       currentPct: summary.firmware.currentPct,
     },
-    telemetry: {
-      measuredOverS: Math.max(0, (sources.clock.now() - sources.startedAtMs) / 1000),
-      storedBatches: await counterSum(
-        sources.metrics,
-        'flotilla_telemetry_batches_total',
-        'outcome',
-        'stored',
-      ),
-      acceptedRecords: await counterSum(
-        sources.metrics,
-        'flotilla_telemetry_records_total',
-        'result',
-        'accepted',
-      ),
-    },
+    telemetry: scoped
+      ? null
+      : {
+          measuredOverS: Math.max(0, (sources.clock.now() - sources.startedAtMs) / 1000),
+          storedBatches: await counterSum(
+            sources.metrics,
+            'flotilla_telemetry_batches_total',
+            'outcome',
+            'stored',
+          ),
+          acceptedRecords: await counterSum(
+            sources.metrics,
+            'flotilla_telemetry_records_total',
+            'result',
+            'accepted',
+          ),
+        },
   };
 }

@@ -9,6 +9,8 @@ import type { Gates, Stage } from '../ota/rollouts/rollout-spec.ts';
 import type { PlanInput } from './input-schema.ts';
 
 export interface LiveFleet {
+  /** Only the devices in the caller's scope (models are then not reported). */
+  scoped: boolean;
   devices: number;
   online: number;
   models: Array<{ model: string; devices: number }>;
@@ -30,7 +32,8 @@ export interface LiveContext {
   /** The newest rollout's stages and gates, when there is one. */
   rollout: { id: string; stages: Stage[]; gates: Gates } | null;
   fleet: LiveFleet;
-  telemetry: LiveTelemetry;
+  /** null for a device-scoped caller: the counters are fleet-wide. */
+  telemetry: LiveTelemetry | null;
 }
 
 /** The input with the live configuration in place of the planned one, and the real fleet size. */
@@ -49,10 +52,10 @@ export function withLiveContext(input: PlanInput, live: LiveContext): PlanInput 
   };
 }
 
-/** Measured telemetry per device per day (over the devices now registered); null before any. */
+/** Measured telemetry per device per day (over the devices now registered); null before any, or unknown. */
 export function measuredPerDevicePerDay(live: LiveContext): { batches: number; records: number } | null {
-  if (live.fleet.devices === 0 || live.telemetry.measuredOverS <= 0 || live.telemetry.storedBatches === 0)
-    return null;
-  const scale = 86_400 / live.telemetry.measuredOverS / live.fleet.devices;
-  return { batches: live.telemetry.storedBatches * scale, records: live.telemetry.acceptedRecords * scale };
+  const t = live.telemetry;
+  if (t === null || live.fleet.devices === 0 || t.measuredOverS <= 0 || t.storedBatches === 0) return null;
+  const scale = 86_400 / t.measuredOverS / live.fleet.devices;
+  return { batches: t.storedBatches * scale, records: t.acceptedRecords * scale };
 }

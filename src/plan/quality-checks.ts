@@ -120,7 +120,7 @@ function alerting({ input }: CheckInputs): QualityCheck {
     problems.push('no notification channel (alerts.channels is empty)');
   else if (!escalates('critical')) problems.push('critical alerts reach only the log');
   const chain = alerts.escalation.policies.critical
-    .map((s) => `${fmtDuration(s.afterS)}: ${s.channels.join(', ')}`)
+    .map((s) => `${s.afterS === 0 ? 'at once' : `after ${fmtDuration(s.afterS)}`}: ${s.channels.join(', ')}`)
     .join('; ');
   return {
     name: 'alert thresholds with escalation',

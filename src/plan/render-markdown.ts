@@ -103,12 +103,16 @@ function requirementsSection(plan: Plan): string {
 
 function liveSection(plan: Plan): string {
   const live = plan.live!;
-  const measured = measuredPerDevicePerDay(live);
   const rows = [
-    ['devices', `${fmtNumber(live.fleet.devices)} registered, ${fmtNumber(live.fleet.online)} online`],
+    [
+      'devices',
+      `${fmtNumber(live.fleet.devices)} registered, ${fmtNumber(live.fleet.online)} online${live.fleet.scoped ? ' (in your device scope)' : ''}`,
+    ],
     [
       'models',
-      live.fleet.models.map((m) => `${m.model} (${fmtNumber(m.devices)})`).join(', ') || 'none reported',
+      live.fleet.scoped
+        ? 'not shown for a device-scoped caller'
+        : live.fleet.models.map((m) => `${m.model} (${fmtNumber(m.devices)})`).join(', ') || 'none reported',
     ],
     [
       'firmware',
@@ -119,12 +123,7 @@ function liveSection(plan: Plan): string {
       'on the current release',
       live.fleet.currentPct === null ? 'no releases' : `${fmtNumber(live.fleet.currentPct)} %`,
     ],
-    [
-      'telemetry measured',
-      measured
-        ? `${fmtNumber(measured.batches)} batches and ${fmtNumber(measured.records)} records per device per day (over ${fmtDuration(live.telemetry.measuredOverS)} since the server started); modelled: ${fmtNumber(plan.traffic.telemetryMessagesPerDay)} batches, ${fmtNumber(plan.traffic.pointsPerDay)} points`
-        : 'nothing stored since the server started',
-    ],
+    ['telemetry measured', measuredText(plan)],
     [
       'configuration',
       `the server's own (store ${live.server.store.kind}, ${Object.keys(live.server.alerts.channels).length} alert channels), ${live.alertRules.length} alert rules, ${live.rollout ? `stages of rollout ${live.rollout.id}` : 'default rollout stages (no rollout yet)'}`,
@@ -135,6 +134,15 @@ function liveSection(plan: Plan): string {
     '',
     table(['', ''], rows),
   ].join('\n');
+}
+
+function measuredText(plan: Plan): string {
+  const telemetry = plan.live?.telemetry;
+  if (!plan.live || telemetry == null)
+    return 'not shown for a device-scoped caller (the counters are fleet-wide)';
+  const measured = measuredPerDevicePerDay(plan.live);
+  if (measured === null) return 'nothing stored since the server started';
+  return `${fmtNumber(measured.batches)} batches and ${fmtNumber(measured.records)} records per device per day (over ${fmtDuration(telemetry.measuredOverS)} since the server started); modelled: ${fmtNumber(plan.traffic.telemetryMessagesPerDay)} batches, ${fmtNumber(plan.traffic.pointsPerDay)} points`;
 }
 
 function checksSection(plan: Plan): string {

@@ -4,6 +4,7 @@
  * them and the server's state). The request line is limited to 16 KiB; the examples take 2-4 KiB.
  */
 import { z } from 'zod';
+import { scopedWhere } from '../../access/principal.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { ValidationError } from '../../infra/errors.ts';
 import { gatherLiveContext, type LiveSources } from '../../plan/gather-live.ts';
@@ -58,9 +59,14 @@ export function planRoutes(deps: PlanRouteDeps): ApiRoute[] {
       }),
       response: planResultSchema,
       errors: [400],
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
         const input = parsePlanInput(parseInputParam(query.input));
-        const [context, benchmarks] = await Promise.all([gatherLiveContext(deps.live), deps.benchmarks()]);
+        // A device-scoped caller sees only its devices (access/principal.ts).
+        const where = scopedWhere(principal.deviceScope('system:read'), undefined);
+        const [context, benchmarks] = await Promise.all([
+          gatherLiveContext(deps.live, where),
+          deps.benchmarks(),
+        ]);
         const plan = buildPlan(input, {
           bench: benchmarks.figures,
           benchFile: benchmarks.file,
