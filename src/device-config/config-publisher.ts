@@ -48,7 +48,7 @@ export function createConfigPublisher(deps: ConfigPublisherDeps) {
 
   /**
    * Sends the device a new version when its effective document changed (only once it declared a
-   * schema), or the current one again when `republishBelow` is above the version it has.
+   * schema), or the current one again when the device reports a version below it.
    */
   async function syncNow(deviceId: string, reportedVersion?: number): Promise<ConfigDesired> {
     const record = await store.getDevice(deviceId);
@@ -83,7 +83,11 @@ export function createConfigPublisher(deps: ConfigPublisherDeps) {
         const rest = { ...report };
         delete rest.schema;
         await store.putReported(deviceId, rest, atMs);
-        const processedNew = previous?.reported?.report.version !== report.version;
+        // A new version processed, or restart keys applied by a restart: worth an audit entry.
+        const before = previous?.reported?.report;
+        const processedNew =
+          before?.version !== report.version ||
+          before.pendingRestart.join(',') !== report.pendingRestart.join(',');
         if (processedNew && (report.version > 0 || report.rejected.length > 0)) {
           await deps.audit.appendAudit({
             atMs,

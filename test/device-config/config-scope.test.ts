@@ -34,6 +34,7 @@ describe('config routes and device scopes', () => {
   let stores: Stores;
   let routes: Map<string, ApiRoute>;
   const published: Array<{ deviceId: string; desired: ConfigDesired }> = [];
+  let reportLate: () => Promise<ConfigDesired> = () => Promise.reject(new Error('not set up'));
 
   const call = (
     operationId: string,
@@ -58,7 +59,8 @@ describe('config routes and device scopes', () => {
   before(async () => {
     await files.open();
     stores = await openStores({ kind: 'sqlite', file: files.fresh() });
-    for (const id of ['eu-1', 'eu-2', 'us-1']) await stores.devices.recordConnected(id, `S-${id}`, T0);
+    for (const id of ['eu-1', 'eu-2', 'us-1', 'late-1'])
+      await stores.devices.recordConnected(id, `S-${id}`, T0);
     const clock = { now: () => T0 };
     const groups = new GroupService({ groups: stores.groups, clock });
     await groups.create({ name: 'eu', query: 'id = "eu-1" or id = "eu-2"' });
@@ -81,6 +83,17 @@ describe('config routes and device scopes', () => {
         { version: 0, values: { 'led.on': true }, pendingRestart: [], rejected: [], schema },
       );
     routes = new Map(deviceConfigRoutes({ service: config.service }).map((r) => [r.operationId, r]));
+    reportLate = () =>
+      config.handler.reported(
+        { deviceId: 'late-1', serial: 'S-late-1' } as Parameters<typeof config.handler.reported>[0],
+        {
+          version: 0,
+          values: { 'led.on': true },
+          pendingRestart: [],
+          rejected: [],
+          schema,
+        },
+      );
   });
 
   after(async () => {
@@ -153,5 +166,24 @@ describe('config routes and device scopes', () => {
       body: { deviceIds: ['us-1', 'eu-1'], set: { 'led.on': true } },
     })) as { changed: number; notFound: string[] };
     assert.deepEqual([byIds.changed, byIds.notFound], [1, ['us-1']]);
+  });
+
+  it('keeps changes for a device without a schema and validates them when it declares one', async () => {
+    const admin = unrestrictedPrincipal();
+    await call('setDeviceConfig', admin, {
+      params: { id: 'late-1' },
+      body: { set: { 'led.on': 'maybe', 'fan.speed': 3 } },
+    });
+    assert.equal(published.filter((p) => p.deviceId === 'late-1').length, 0, 'nothing sent without a schema');
+    const desired = await reportLate();
+    assert.deepEqual(desired, { version: 1, values: {} });
+    assert.deepEqual(published.at(-1), { deviceId: 'late-1', desired });
+    const view = (await call('getDeviceConfig', admin, { params: { id: 'late-1' } })) as {
+      effective: { conflicts: Array<{ key: string }> };
+    };
+    assert.deepEqual(
+      view.effective.conflicts.map((c) => c.key),
+      ['fan.speed', 'led.on'],
+    );
   });
 });
