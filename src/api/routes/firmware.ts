@@ -83,6 +83,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'signDownloadUrl',
       summary: 'A signed, expiring download URL for an image (no client certificate needed until it expires)',
       tag: 'firmware',
+      permission: 'firmware:read',
       params: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
       body: z.strictObject({
         ttlS: z
@@ -112,6 +113,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'uploadArtifact',
       summary: 'Upload an image (streamed, stored content-addressed by sha256)',
       tag: 'firmware',
+      permission: 'firmware:write',
       consumes: 'application/octet-stream',
       query: z.strictObject({
         sha256: z
@@ -142,6 +144,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'publishRelease',
       summary: 'Publish a release: an uploaded image with its version and compatible hardware',
       tag: 'firmware',
+      permission: 'firmware:write',
       body: publishReleaseSchema,
       response: releaseSchema,
       status: 201,
@@ -154,6 +157,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'listReleases',
       summary: 'Releases, newest version first',
       tag: 'firmware',
+      permission: 'firmware:read',
       query: z.strictObject({ model: z.string().min(1).optional(), revision: z.string().min(1).optional() }),
       response: z.object({ items: z.array(releaseSchema) }),
       errors: [400],
@@ -171,6 +175,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'getRelease',
       summary: 'One release',
       tag: 'firmware',
+      permission: 'firmware:read',
       params: releaseParams,
       response: releaseSchema,
       errors: [404],
@@ -182,6 +187,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'listReleaseDeltas',
       summary: "A release's delta patches (ready, skipped as too large, or failed), newest base first",
       tag: 'firmware',
+      permission: 'firmware:read',
       params: releaseParams,
       response: z.object({ items: z.array(releaseDeltaSchema) }),
       errors: [404],
@@ -194,6 +200,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       summary:
         '(Re)build delta patches in the background: from every installed older release, or from baseVersions',
       tag: 'firmware',
+      permission: 'firmware:write',
       params: releaseParams,
       body: z.strictObject({ baseVersions: z.array(z.string().min(1)).max(100).optional() }).default({}),
       response: z.object({ queued: z.array(z.string()) }),

@@ -14,6 +14,7 @@ export function fleetMetricsRoutes(deps: { service: FleetMetricsService }): ApiR
       summary:
         'Online %, firmware versions and % on the current release, battery and signal distributions, error rate; of the fleet, a saved group or a fleet query',
       tag: 'fleet',
+      permission: 'devices:read',
       query: z.strictObject({
         group: groupNameSchema.optional(),
         where: z.string().min(1).max(4096).optional(),

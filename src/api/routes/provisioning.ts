@@ -11,7 +11,7 @@ import { normalizeClaimCode } from '../../provisioning/secrets.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { DeviceStore } from '../../store/types.ts';
 import { renderLabel } from '../../provisioning/label.ts';
-import { defineRoute, type ApiRoute } from '../route.ts';
+import { PUBLIC, defineRoute, type ApiRoute } from '../route.ts';
 import { auditRoutes } from './audit.ts';
 
 export { auditPageSchema } from './audit.ts';
@@ -77,6 +77,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'createBatch',
       summary: 'Register a factory batch of serials; returns its claim credential (once) and claim codes',
       tag: 'provisioning',
+      permission: 'provisioning:write',
       body: createBatchSchema,
       response: batchCredentialSchema,
       status: 201,
@@ -89,6 +90,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getBatch',
       summary: 'A factory batch with its claim usage',
       tag: 'provisioning',
+      permission: 'provisioning:read',
       params: deviceIdParams,
       response: batchSchema,
       errors: [404],
@@ -104,6 +106,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'signFactoryCsr',
       summary: 'Sign a CSR made on the factory line; the CSR subject names the serial',
       tag: 'provisioning',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       body: z.strictObject({ csrPem: z.string().min(1) }),
       response: provisionResponseSchema,
@@ -117,6 +120,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'listDeviceCertificates',
       summary: 'Certificates issued to a device, with revocation state',
       tag: 'provisioning',
+      permission: 'provisioning:read',
       params: deviceIdParams,
       response: z.object({ items: z.array(certificateSchema) }),
       handler: async ({ params }) => ({ items: await store.listCertificates(params.id) }),
@@ -127,6 +131,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getDeviceLabel',
       summary: "The device's owner-claim label: a QR code of its claim code with the serial beside it",
       tag: 'owners',
+      permission: 'provisioning:read',
       params: deviceIdParams,
       query: z.strictObject({ format: z.enum(['png', 'svg']).default('png') }),
       response: z.string(),
@@ -151,6 +156,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'revokeDevice',
       summary: 'Revoke every credential of a device; it is disconnected at once and listed in the CRL',
       tag: 'provisioning',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       body: z.strictObject({ reason: z.string().min(1).max(512) }),
       response: revokeResultSchema,
@@ -164,6 +170,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'redeemClaimCode',
       summary: 'Take ownership of a device with the claim code on its label',
       tag: 'owners',
+      permission: 'provisioning:write',
       body: z.strictObject({ code: z.string().min(4).max(64), owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 403, 409],
@@ -179,6 +186,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'transferOwner',
       summary: 'Transfer a device to another owner',
       tag: 'owners',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       body: z.strictObject({ owner: ownerSchema }),
       response: deviceSchema,
@@ -192,6 +200,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'releaseOwner',
       summary: 'Release a device from its owner',
       tag: 'owners',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       response: deviceSchema,
       errors: [404],
@@ -205,6 +214,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getCrl',
       summary: 'The certificate revocation list, signed by the issuing CA (for external brokers)',
       tag: 'pki',
+      permission: PUBLIC,
       response: z.string(),
       produces: ['application/x-pem-file'],
       handler: async () => ({ contentType: 'application/x-pem-file', body: await revocation.currentCrl() }),
@@ -215,6 +225,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getCaChain',
       summary: 'The CA chain devices and brokers trust: issuing CA, then root',
       tag: 'pki',
+      permission: PUBLIC,
       response: z.string(),
       produces: ['application/x-pem-file'],
       handler: () => Promise.resolve({ contentType: 'application/x-pem-file', body: deps.pki.chainPem }),

@@ -120,6 +120,7 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       operationId: 'telemetrySeries',
       summary: 'A metric over time for a device or a group: raw windows, or hourly or daily rollups',
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: seriesQuery.superRefine((q, ctx) => timeRange(q, clock, ctx)),
       response: seriesResponseSchema,
       errors: [400],
@@ -151,6 +152,7 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       operationId: 'telemetryLatest',
       summary: 'The latest value of each metric of the devices',
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: z.strictObject({
         device: listOf(z.string().min(1).max(128))
           .refine((ids) => ids.length <= 1000, 'at most 1000 devices')
@@ -167,6 +169,7 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       operationId: 'telemetryEvents',
       summary: "A device's events (errors, boots, update statuses), newest first",
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: z
         .strictObject({
           device: z.string().min(1).max(128).describe('Device id'),

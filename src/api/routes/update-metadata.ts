@@ -54,6 +54,7 @@ export function updateMetadataRoutes(deps: UpdateMetadataRouteDeps): ApiRoute[] 
       operationId: 'getPendingTargetsMetadata',
       summary: 'Targets metadata staged while the TUF targets key is offline, to be signed offline',
       tag: 'firmware',
+      permission: 'firmware:read',
       response: pendingTargetsSchema,
       errors: [404],
       handler: async () => {
@@ -74,6 +75,7 @@ export function updateMetadataRoutes(deps: UpdateMetadataRouteDeps): ApiRoute[] 
       summary:
         'Publish the staged targets metadata with offline targets-key signatures (then snapshot and timestamp)',
       tag: 'firmware',
+      permission: 'firmware:write',
       body: signedTargetsBodySchema,
       response: publishedVersionsSchema,
       status: 201,
