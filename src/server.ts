@@ -68,12 +68,20 @@ import { startRuleDriver } from './alerts/rules/rule-driver.ts';
 import { startFleetGauges } from './fleet-metrics/fleet-metrics-gauges.ts';
 import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service.ts';
 import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
+import { createAccessControl } from './access/index.ts';
+import { bootstrapAdmin, type BootstrapResult } from './access/bootstrap.ts';
+import { createDeviceScope } from './api/device-scope.ts';
+import { authRoutes } from './api/routes/auth.ts';
+import { userRoutes } from './api/routes/users.ts';
+import { tokenRoutes } from './api/routes/tokens.ts';
 import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
 
 export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
   timers?: Timers;
+  /** The first admin's password (FLOTILLA_ADMIN_PASSWORD) instead of a random one. */
+  adminPassword?: string;
 }
 
 export interface RunningServer {
@@ -85,6 +93,8 @@ export interface RunningServer {
   store: DeviceStore;
   stores: Stores;
   config: ServerConfig;
+  /** Set when this start created the first user `admin` (docs/access-control.md, "Bootstrap"). */
+  initialAdmin: BootstrapResult | undefined;
   stop(): Promise<void>;
 }
 
@@ -414,19 +424,44 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       { intervalMs: config.alerts.evaluationIntervalS * 1000 },
     );
     stopping.push(() => ruleDriver.stop());
+    const deviceScope = createDeviceScope({ devices: store, groups, clock });
+    const access = createAccessControl({
+      store: stores.access,
+      audit: stores.provisioning,
+      clock,
+      limits: config.auth,
+      checkScope: async (where) => {
+        await groups.deviceQuery(where, undefined);
+      },
+    });
+    const initialAdmin = config.auth.enabled
+      ? await bootstrapAdmin({
+          store: stores.access,
+          users: access.users,
+          dataDir,
+          presetPassword: deps.adminPassword,
+          logger,
+        })
+      : undefined;
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
       metricsRegistry,
       indexHtml,
       version: FLOTILLA_VERSION,
+      auth: config.auth.enabled
+        ? { authenticator: access.authenticator, metricsPublic: config.auth.metricsPublic }
+        : undefined,
       routes: [
+        ...authRoutes({ sessions: access.sessions, sessionMaxS: config.auth.sessionMaxS }),
+        ...userRoutes({ users: access.users }),
+        ...tokenRoutes({ tokens: access.tokens }),
         ...systemRoutes({
           store,
           version: FLOTILLA_VERSION,
           gatewayConnected: () => gateway.connectedDevices(),
         }),
-        ...deviceRoutes({ store, groups, clock }),
+        ...deviceRoutes({ store, groups, clock, scope: deviceScope }),
         ...groupRoutes({
           groups,
           operations: createGroupOperations({ devices: store, groups, audit: stores.provisioning, clock }),
@@ -438,6 +473,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           revocation,
           pki,
           clock,
+          scope: deviceScope,
         }),
         ...firmwareRoutes({
           service: releaseService,
@@ -448,13 +484,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           signing: { urlKey, baseUrl: () => deviceHttpUrl },
         }),
         ...updateMetadataRoutes({ repository }),
-        ...deploymentRoutes({ service: deployments }),
+        ...deploymentRoutes({ service: deployments, scope: deviceScope }),
         ...rolloutRoutes({ service: rollouts }),
         ...alertRoutes({ service: alerts }),
         ...alertRuleRoutes({ rules: alertRules }),
-        ...fleetMetricsRoutes({ service: fleetMetrics }),
+        ...fleetMetricsRoutes({ service: fleetMetrics, scope: deviceScope }),
         ...alertNotificationRoutes({ service: alerts, escalation }),
-        ...telemetryRoutes({ store: retention.queryStore, clock }),
+        ...telemetryRoutes({ store: retention.queryStore, clock, scope: deviceScope }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
       ],
     });
@@ -472,6 +508,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       store,
       stores,
       config,
+      initialAdmin,
       stop: stopAll,
     };
   } catch (err) {

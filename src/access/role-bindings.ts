@@ -15,7 +15,9 @@ export const roleBindingInputSchema = z.strictObject({
     .min(1)
     .max(queryLimits.maxBytes)
     .optional()
-    .describe('Fleet query limiting the devices the role reaches, e.g. group = "eu-west"; omit for every device'),
+    .describe(
+      'Fleet query limiting the devices the role reaches, e.g. group = "eu-west"; omit for every device',
+    ),
 });
 export type RoleBindingInput = z.infer<typeof roleBindingInputSchema>;
 

@@ -10,7 +10,13 @@ import type { User } from '../store/access-types.ts';
 import { auditWith, type AccessDeps } from './access-deps.ts';
 import { boundPrincipal, type BoundPrincipal } from './bound-principal.ts';
 import { LoginThrottle, sourceThrottleLimits, userThrottleLimits } from './login-throttle.ts';
-import { checkPasswordStrength, dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import {
+  checkPasswordStrength,
+  dummyPasswordHash,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from './passwords.ts';
 import { newSessionSecret, secretHash } from './secrets.ts';
 
 export interface LoginResult {
@@ -59,14 +65,23 @@ export function createSessionService(deps: AccessDeps) {
       if (!matches) return failed(username, origin, 'wrong_password');
       if (record.disabledAt !== null) return failed(username, origin, 'user_disabled');
       users.succeed(`user:${username}`);
-      if (needsRehash(record.passwordHash)) await store.setPasswordHash(username, await hashPassword(password));
+      if (needsRehash(record.passwordHash))
+        await store.setPasswordHash(username, await hashPassword(password));
       const sessionSecret = newSessionSecret();
       const now = clock.now();
       const expiresAtMs = now + limits.sessionMaxS * 1000;
       await store.createSession({ idHash: secretHash(sessionSecret), userName: username, expiresAtMs }, now);
       await auditWith(deps, origin, 'auth.login', username);
-      const { passwordHash: _hash, ...user } = record;
-      return { user, sessionSecret, expiresAtMs };
+      return {
+        user: {
+          name: record.name,
+          createdAt: record.createdAt,
+          disabledAt: record.disabledAt,
+          roles: record.roles,
+        },
+        sessionSecret,
+        expiresAtMs,
+      };
     },
 
     /** The principal of a session cookie; UnauthorizedError saying why it is no longer valid. */
@@ -74,7 +89,8 @@ export function createSessionService(deps: AccessDeps) {
       const idHash = secretHash(sessionSecret);
       const session = await store.getSession(idHash);
       const now = clock.now();
-      if (session === undefined) throw new UnauthorizedError('unknown session: log in again', { reason: 'invalid' });
+      if (session === undefined)
+        throw new UnauthorizedError('unknown session: log in again', { reason: 'invalid' });
       if (session.revokedAtMs !== null)
         throw new UnauthorizedError('session revoked: log in again', { reason: 'revoked' });
       if (now >= session.expiresAtMs || now >= session.lastUsedAtMs + limits.sessionIdleS * 1000)

@@ -42,9 +42,12 @@ export function createTokenService(deps: AccessDeps) {
     ): Promise<CreatedToken> {
       const expiresInS = input.expiresInS ?? limits.tokenMaxLifetimeS;
       if (expiresInS > limits.tokenMaxLifetimeS)
-        throw new ValidationError(`expiresInS must be at most ${limits.tokenMaxLifetimeS} (auth.tokenMaxLifetimeS)`, {
-          field: 'expiresInS',
-        });
+        throw new ValidationError(
+          `expiresInS must be at most ${limits.tokenMaxLifetimeS} (auth.tokenMaxLifetimeS)`,
+          {
+            field: 'expiresInS',
+          },
+        );
       const roles = input.roles ?? [...caller.bindings];
       const excess = excessOf(roles, caller.bindings);
       if (excess.length > 0)
@@ -77,7 +80,9 @@ export function createTokenService(deps: AccessDeps) {
     list(caller: BoundPrincipal | undefined, owner: string | undefined): Promise<ApiToken[]> {
       if (caller === undefined || caller.can('users:admin')) return store.listTokens(owner);
       if (owner !== undefined && owner !== caller.user)
-        throw new ForbiddenError("listing another user's tokens needs users:admin", { missing: ['users:admin'] });
+        throw new ForbiddenError("listing another user's tokens needs users:admin", {
+          missing: ['users:admin'],
+        });
       return store.listTokens(caller.user);
     },
 
@@ -97,7 +102,8 @@ export function createTokenService(deps: AccessDeps) {
       if (token === undefined) throw new UnauthorizedError('unknown API token', { reason: 'invalid' });
       if (token.revokedAt !== null) throw new UnauthorizedError('API token revoked', { reason: 'revoked' });
       const now = clock.now();
-      if (now >= Date.parse(token.expiresAt)) throw new UnauthorizedError('API token expired', { reason: 'expired' });
+      if (now >= Date.parse(token.expiresAt))
+        throw new UnauthorizedError('API token expired', { reason: 'expired' });
       const owner = await store.getUser(token.owner);
       if (owner === undefined || owner.disabledAt !== null)
         throw new UnauthorizedError('API token revoked (its owner is disabled)', { reason: 'revoked' });

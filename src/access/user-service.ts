@@ -61,7 +61,12 @@ export function createUserService(deps: AccessDeps) {
 
     get: (name: string) => requireUser(name),
 
-    async setRoles(name: string, roles: RoleBinding[], origin: AuditOrigin, confirm?: boolean): Promise<User> {
+    async setRoles(
+      name: string,
+      roles: RoleBinding[],
+      origin: AuditOrigin,
+      confirm?: boolean,
+    ): Promise<User> {
       const before = await requireUser(name);
       await checkScopes(roles);
       if (isAdmin(before) && !roles.some((binding) => binding.role === 'admin')) {
@@ -76,7 +81,12 @@ export function createUserService(deps: AccessDeps) {
       return requireUser(name);
     },
 
-    async setDisabled(name: string, disabled: boolean, origin: AuditOrigin, confirm?: boolean): Promise<User> {
+    async setDisabled(
+      name: string,
+      disabled: boolean,
+      origin: AuditOrigin,
+      confirm?: boolean,
+    ): Promise<User> {
       const user = await requireUser(name);
       if (disabled && isAdmin(user)) {
         requireConfirmation(confirm, `disabling admin ${name}`);

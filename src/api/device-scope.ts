@@ -74,7 +74,11 @@ export function createDeviceScope(deps: DeviceScopeDeps) {
     },
 
     /** The ids (in their order) inside the scope. */
-    async filterDevices(principal: Principal, permission: Permission, ids: readonly string[]): Promise<string[]> {
+    async filterDevices(
+      principal: Principal,
+      permission: Permission,
+      ids: readonly string[],
+    ): Promise<string[]> {
       const scope = principal.deviceScope(permission);
       if (scope.kind === 'all') return [...ids];
       const inside = new Set<string>();

@@ -66,16 +66,27 @@ async function principalFor(
     cookie: request.headers.cookie,
   });
   if (!principal.can(permission))
-    throw new ForbiddenError(`${principal.actor} lacks the permission ${permission}`, { missing: permission });
+    throw new ForbiddenError(`${principal.actor} lacks the permission ${permission}`, {
+      missing: permission,
+    });
   return principal;
 }
 
 function sessionCookie(request: FastifyRequest, reply: FastifyReply): SessionCookie {
-  const attributes = ['HttpOnly', 'SameSite=Strict', 'Path=/', ...(request.protocol === 'https' ? ['Secure'] : [])];
+  const attributes = [
+    'HttpOnly',
+    'SameSite=Strict',
+    'Path=/',
+    ...(request.protocol === 'https' ? ['Secure'] : []),
+  ];
   return {
     set: (secret, maxAgeS) =>
-      void reply.header('set-cookie', [`${SESSION_COOKIE}=${secret}`, `Max-Age=${maxAgeS}`, ...attributes].join('; ')),
-    clear: () => void reply.header('set-cookie', [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attributes].join('; ')),
+      void reply.header(
+        'set-cookie',
+        [`${SESSION_COOKIE}=${secret}`, `Max-Age=${maxAgeS}`, ...attributes].join('; '),
+      ),
+    clear: () =>
+      void reply.header('set-cookie', [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attributes].join('; ')),
   };
 }
 

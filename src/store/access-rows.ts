@@ -21,7 +21,8 @@ export const toBinding = (row: Pick<BindingRow, 'role' | 'scope'>): RoleBinding 
 });
 
 /** The `scope` column: NULL for every device. */
-export const scopeColumn = (scope: BindingScope): string | null => (scope.kind === 'all' ? null : scope.where);
+export const scopeColumn = (scope: BindingScope): string | null =>
+  scope.kind === 'all' ? null : scope.where;
 
 /** Bindings grouped by subject (user name or token id), in insertion order. */
 export function bindingsBy(rows: BindingRow[], key: 'user_name' | 'token_id'): Map<string, RoleBinding[]> {

@@ -58,7 +58,10 @@ export interface NewApiToken {
 
 export interface AccessStore {
   /** ConflictError when the name is taken. */
-  createUser(user: { name: string; passwordHash: string; roles: RoleBinding[] }, nowMs: number): Promise<User>;
+  createUser(
+    user: { name: string; passwordHash: string; roles: RoleBinding[] },
+    nowMs: number,
+  ): Promise<User>;
   /** Undefined when unknown. */
   getUser(name: string): Promise<UserRecord | undefined>;
   /** Every user, by name. */
@@ -73,7 +76,10 @@ export interface AccessStore {
   /** Deletes the user with its sessions, tokens and bindings. False when unknown. */
   deleteUser(name: string): Promise<boolean>;
 
-  createSession(session: { idHash: string; userName: string; expiresAtMs: number }, nowMs: number): Promise<void>;
+  createSession(
+    session: { idHash: string; userName: string; expiresAtMs: number },
+    nowMs: number,
+  ): Promise<void>;
   getSession(idHash: string): Promise<SessionRecord | undefined>;
   /** Records activity (idle expiry counts from it). */
   touchSession(idHash: string, nowMs: number): Promise<void>;

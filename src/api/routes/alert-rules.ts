@@ -16,9 +16,6 @@ export const alertRuleListSchema = z.object({ items: z.array(storedAlertRuleSche
 
 const nameParams = z.strictObject({ name: ruleNameSchema });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
   const { rules } = deps;
   return [
@@ -55,7 +52,7 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       response: storedAlertRuleSchema,
       status: 201,
       errors: [400, 409],
-      handler: ({ body }) => rules.create(body, ACTOR),
+      handler: ({ body, principal }) => rules.create(body, principal.actor),
     }),
     defineRoute({
       method: 'PATCH',
@@ -68,7 +65,7 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       body: alertRulePatchSchema,
       response: storedAlertRuleSchema,
       errors: [400, 404],
-      handler: ({ params, body }) => rules.update(params.name, body, ACTOR),
+      handler: ({ params, body, principal }) => rules.update(params.name, body, principal.actor),
     }),
     defineRoute({
       method: 'DELETE',
@@ -80,8 +77,8 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       params: nameParams,
       response: z.object({ deleted: z.literal(true) }),
       errors: [400, 404],
-      handler: async ({ params }) => {
-        await rules.delete(params.name, ACTOR);
+      handler: async ({ params, principal }) => {
+        await rules.delete(params.name, principal.actor);
         return { deleted: true as const };
       },
     }),

@@ -34,9 +34,6 @@ export const alertEventSchema = z.object({
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).prefault({});
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
   const { service } = deps;
   return [
@@ -94,7 +91,7 @@ export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
       body: noteBody,
       response: alertSchema,
       errors: [404, 409],
-      handler: ({ params, body }) => service.acknowledge(params.id, ACTOR, body.note),
+      handler: ({ params, body, principal }) => service.acknowledge(params.id, principal.actor, body.note),
     }),
     defineRoute({
       method: 'POST',
@@ -107,7 +104,7 @@ export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
       body: noteBody,
       response: alertSchema,
       errors: [404, 409],
-      handler: ({ params, body }) => service.resolve(params.id, ACTOR, body.note),
+      handler: ({ params, body, principal }) => service.resolve(params.id, principal.actor, body.note),
     }),
   ];
 }

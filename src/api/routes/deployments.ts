@@ -2,8 +2,15 @@
 import { z } from 'zod';
 import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import { updateFailureReasons } from '../../contracts/update-messages.ts';
-import { deployRequestSchema, type DeploymentService } from '../../ota/deployments/deployment-service.ts';
+import {
+  deployRequestSchema,
+  type DeployRequest,
+  type DeploymentService,
+} from '../../ota/deployments/deployment-service.ts';
 import { executionStates } from '../../store/update-types.ts';
+import type { Principal } from '../../access/principal.ts';
+import { NotFoundError } from '../../infra/errors.ts';
+import type { DeviceScope } from '../device-scope.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 export const deploymentSchema = z.object({
@@ -82,11 +89,38 @@ const pageQuery = z.strictObject({
 });
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
+/** Largest device list of one deployment (deployRequestSchema). */
+const MAX_DEPLOY_DEVICES = 10_000;
 
-export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute[] {
-  const { service } = deps;
+/**
+ * A deployment request narrowed to the caller's rollouts:write scope: named devices outside it are
+ * unknown (404), and "every device of the model" becomes every device of the model inside it.
+ */
+async function scopedRequest(
+  request: DeployRequest,
+  principal: Principal,
+  scope: DeviceScope,
+): Promise<DeployRequest> {
+  if (!scope.isScoped(principal, 'rollouts:write')) return request;
+  if (request.deviceIds !== undefined) {
+    const inside = new Set(await scope.filterDevices(principal, 'rollouts:write', request.deviceIds));
+    const unknown = request.deviceIds.filter((id) => !inside.has(id));
+    if (unknown.length > 0)
+      throw new NotFoundError(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`, { unknown });
+    return request;
+  }
+  const deviceIds = await scope.devicesIn(
+    principal,
+    'rollouts:write',
+    `model = ${JSON.stringify(request.model)}`,
+  );
+  if (deviceIds.length === 0)
+    throw new NotFoundError(`no device of model ${request.model} in your scope`, { model: request.model });
+  return { ...request, deviceIds: deviceIds.slice(0, MAX_DEPLOY_DEVICES) };
+}
+
+export function deploymentRoutes(deps: { service: DeploymentService; scope: DeviceScope }): ApiRoute[] {
+  const { service, scope } = deps;
   return [
     defineRoute({
       method: 'POST',
@@ -99,7 +133,8 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       response: deployResultSchema,
       status: 201,
       errors: [400, 404, 409],
-      handler: ({ body, source }) => service.deploy(body, { actor: ACTOR, source }),
+      handler: async ({ body, source, principal }) =>
+        service.deploy(await scopedRequest(body, principal, scope), { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -137,7 +172,8 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       params: idParams,
       response: cancelResultSchema,
       errors: [404],
-      handler: ({ params, source }) => service.cancel(params.id, { actor: ACTOR, source }),
+      handler: ({ params, source, principal }) =>
+        service.cancel(params.id, { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -150,7 +186,10 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       response: updateHistorySchema,
       errors: [400, 404],
-      handler: async ({ params, query }) => ({ items: await service.history(params.id, query.limit) }),
+      handler: async ({ params, query, principal }) => {
+        await scope.requireDevice(principal, 'rollouts:read', params.id);
+        return { items: await service.history(params.id, query.limit) };
+      },
     }),
   ];
 }

@@ -39,9 +39,6 @@ export const releaseSchema = z.object({
 
 export const storedArtifactSchema = z.object({ sha256: z.string(), size: z.number().int() });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export interface FirmwareRouteDeps {
   service: ReleaseService;
   releases: ReleaseStore;
@@ -125,13 +122,13 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       response: storedArtifactSchema,
       status: 201,
       errors: [400, 413],
-      handler: async ({ stream, query, source, contentLength }) => {
+      handler: async ({ stream, query, source, contentLength, principal }) => {
         if (!stream)
           throw new ValidationError(
             'send the image as the request body with content-type application/octet-stream',
           );
         return service.upload(stream, {
-          actor: ACTOR,
+          actor: principal.actor,
           source,
           declaredBytes: contentLength,
           ...(query.sha256 ? { expectedSha256: query.sha256 } : {}),
@@ -149,7 +146,8 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       response: releaseSchema,
       status: 201,
       errors: [400, 409, 422],
-      handler: async ({ body, source }) => describe(await service.publish(body, { actor: ACTOR, source })),
+      handler: async ({ body, source, principal }) =>
+        describe(await service.publish(body, { actor: principal.actor, source })),
     }),
     defineRoute({
       method: 'GET',
@@ -206,10 +204,10 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       response: z.object({ queued: z.array(z.string()) }),
       status: 202,
       errors: [400, 404],
-      handler: async ({ params, body, source }) => {
+      handler: async ({ params, body, source, principal }) => {
         const release = await requireRelease(params);
         // A publication interrupted before its metadata (crash, key offline then) is completed here.
-        await service.ensureImageTarget(release, { actor: ACTOR, source });
+        await service.ensureImageTarget(release, { actor: principal.actor, source });
         return { queued: await deps.deltas.schedule(release, body.baseVersions) };
       },
     }),

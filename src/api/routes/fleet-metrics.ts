@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { groupNameSchema } from '../../contracts/device-group.ts';
 import type { FleetMetricsService } from '../../fleet-metrics/fleet-metrics-service.ts';
 import { fleetMetricsSummarySchema } from '../../fleet-metrics/fleet-summary.ts';
+import type { DeviceScope } from '../device-scope.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
-export function fleetMetricsRoutes(deps: { service: FleetMetricsService }): ApiRoute[] {
+/** A scoped viewer's summary covers its scope only. */
+export function fleetMetricsRoutes(deps: { service: FleetMetricsService; scope: DeviceScope }): ApiRoute[] {
   return [
     defineRoute({
       method: 'GET',
@@ -21,11 +23,13 @@ export function fleetMetricsRoutes(deps: { service: FleetMetricsService }): ApiR
       }),
       response: fleetMetricsSummarySchema,
       errors: [400],
-      handler: ({ query }) =>
-        deps.service.summary({
+      handler: ({ query, principal }) => {
+        const where = deps.scope.where(principal, 'devices:read', query.where);
+        return deps.service.summary({
           ...(query.group !== undefined ? { group: query.group } : {}),
-          ...(query.where !== undefined ? { where: query.where } : {}),
-        }),
+          ...(where !== undefined ? { where } : {}),
+        });
+      },
     }),
   ];
 }

@@ -4,17 +4,22 @@ import { deviceGroupSchema, groupNameSchema, newGroupSchema } from '../../contra
 import {
   groupOperationResultSchema,
   groupOperationSchema,
+  type GroupOperation,
   type GroupOperations,
 } from '../../groups/group-operations.ts';
 import type { GroupService } from '../../groups/group-service.ts';
+import { scopedWhere, type DeviceScope } from '../../access/principal.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 const nameParams = z.strictObject({ name: groupNameSchema });
 
 export const groupListSchema = z.object({ items: z.array(deviceGroupSchema) });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
+/** The operation narrowed to `scope`: `all: true` becomes "every device of the scope". */
+function scopedOperation(op: GroupOperation, scope: DeviceScope): GroupOperation {
+  if (scope.kind === 'all') return op;
+  return { ...op, all: false, where: scopedWhere(scope, op.where) };
+}
 
 export function groupRoutes(deps: { groups: GroupService; operations: GroupOperations }): ApiRoute[] {
   const { groups, operations } = deps;
@@ -30,7 +35,8 @@ export function groupRoutes(deps: { groups: GroupService; operations: GroupOpera
       body: groupOperationSchema,
       response: groupOperationResultSchema,
       errors: [400, 409],
-      handler: ({ body }) => operations.run(body, ACTOR),
+      handler: ({ body, principal }) =>
+        operations.run(scopedOperation(body, principal.deviceScope('devices:write')), principal.actor),
     }),
     defineRoute({
       method: 'POST',

@@ -11,6 +11,7 @@ import { normalizeClaimCode } from '../../provisioning/secrets.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { DeviceStore } from '../../store/types.ts';
 import { renderLabel } from '../../provisioning/label.ts';
+import type { DeviceScope } from '../device-scope.ts';
 import { PUBLIC, defineRoute, type ApiRoute } from '../route.ts';
 import { auditRoutes } from './audit.ts';
 
@@ -56,9 +57,6 @@ export const revokeResultSchema = z.object({
 const deviceIdParams = z.strictObject({ id: z.string().min(1).max(128) });
 const ownerSchema = z.string().min(1).max(256);
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export interface ProvisioningRouteDeps {
   store: ProvisioningStore;
   factory: FactoryService;
@@ -66,10 +64,12 @@ export interface ProvisioningRouteDeps {
   pki: FleetPki;
   clock: Clock;
   devices: DeviceStore;
+  /** Device routes answer 404 for a device outside the caller's scope. */
+  scope: DeviceScope;
 }
 
 export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
-  const { store, factory, revocation } = deps;
+  const { store, factory, revocation, scope } = deps;
   return [
     defineRoute({
       method: 'POST',
@@ -82,7 +82,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       response: batchCredentialSchema,
       status: 201,
       errors: [400, 409],
-      handler: ({ body, source }) => factory.createBatch(body, { actor: ACTOR, source }),
+      handler: ({ body, source, principal }) => factory.createBatch(body, { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -111,8 +111,8 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       body: z.strictObject({ csrPem: z.string().min(1) }),
       response: provisionResponseSchema,
       errors: [400],
-      handler: ({ params, body, source }) =>
-        factory.signCsr(params.id, body.csrPem, { actor: ACTOR, source }),
+      handler: ({ params, body, source, principal }) =>
+        factory.signCsr(params.id, body.csrPem, { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -123,7 +123,10 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       permission: 'provisioning:read',
       params: deviceIdParams,
       response: z.object({ items: z.array(certificateSchema) }),
-      handler: async ({ params }) => ({ items: await store.listCertificates(params.id) }),
+      handler: async ({ params, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:read', params.id);
+        return { items: await store.listCertificates(params.id) };
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -137,7 +140,8 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       response: z.string(),
       produces: ['image/png', 'image/svg+xml'],
       errors: [404],
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:read', params.id);
         const [device, claimCode] = await Promise.all([
           deps.devices.getDevice(params.id),
           store.getClaimCode(params.id),
@@ -161,8 +165,10 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       body: z.strictObject({ reason: z.string().min(1).max(512) }),
       response: revokeResultSchema,
       errors: [400, 404],
-      handler: ({ params, body, source }) =>
-        revocation.revoke(params.id, { reason: body.reason, actor: ACTOR, source }),
+      handler: async ({ params, body, source, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:write', params.id);
+        return revocation.revoke(params.id, { reason: body.reason, actor: principal.actor, source });
+      },
     }),
     defineRoute({
       method: 'POST',
@@ -174,9 +180,9 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       body: z.strictObject({ code: z.string().min(4).max(64), owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 403, 409],
-      handler: ({ body, source }) =>
+      handler: ({ body, source, principal }) =>
         store.redeemClaimCode(normalizeClaimCode(body.code), body.owner, deps.clock.now(), {
-          actor: ACTOR,
+          actor: principal.actor,
           source,
         }),
     }),
@@ -191,8 +197,10 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       body: z.strictObject({ owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 404],
-      handler: ({ params, body, source }) =>
-        store.setOwner(params.id, body.owner, deps.clock.now(), { actor: ACTOR, source }),
+      handler: async ({ params, body, source, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:write', params.id);
+        return store.setOwner(params.id, body.owner, deps.clock.now(), { actor: principal.actor, source });
+      },
     }),
     defineRoute({
       method: 'DELETE',
@@ -204,8 +212,10 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       params: deviceIdParams,
       response: deviceSchema,
       errors: [404],
-      handler: ({ params, source }) =>
-        store.setOwner(params.id, null, deps.clock.now(), { actor: ACTOR, source }),
+      handler: async ({ params, source, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:write', params.id);
+        return store.setOwner(params.id, null, deps.clock.now(), { actor: principal.actor, source });
+      },
     }),
     ...auditRoutes(store),
     defineRoute({

@@ -5,6 +5,7 @@ import { rolloutSpecSchema } from '../../ota/rollouts/rollout-spec.ts';
 import { rolloutStateSchema } from '../../ota/rollouts/rollout-state.ts';
 import type { RolloutService } from '../../ota/rollouts/rollout-service.ts';
 import { timelineEventSchema } from '../../ota/rollouts/timeline.ts';
+import { scopedWhere, type DeviceScope } from '../../access/principal.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 export const rolloutSchema = z.object({
@@ -72,10 +73,21 @@ export const dryRunSchema = z.object({
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).prefault({});
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 const actions = ['pause', 'resume', 'approve', 'cancel'] as const;
+
+/**
+ * A rollout spec whose selector is ANDed with `scope` (a scoped release manager reaches its devices
+ * only). Anything malformed is passed on untouched for the service to refuse with its field.
+ */
+function scopedSpec(body: unknown, scope: DeviceScope): unknown {
+  if (scope.kind === 'all' || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const spec = body as Record<string, unknown>;
+  const selector = spec['selector'] ?? {};
+  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return body;
+  const where = (selector as Record<string, unknown>)['where'];
+  if (where !== undefined && typeof where !== 'string') return body;
+  return { ...spec, selector: { ...selector, where: scopedWhere(scope, where) } };
+}
 
 export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
   const { service } = deps;
@@ -91,7 +103,8 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       response: createdSchema,
       status: 201,
       errors: [400, 409],
-      handler: ({ body }) => service.create(body, ACTOR),
+      handler: ({ body, principal }) =>
+        service.create(scopedSpec(body, principal.deviceScope('rollouts:write')), principal.actor),
     }),
     defineRoute({
       method: 'POST',
@@ -104,7 +117,8 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       body: z.unknown().describe('A rollout spec (docs/rollouts.md), as for createRollout'),
       response: dryRunSchema,
       errors: [400],
-      handler: ({ body }) => service.dryRun(body),
+      handler: ({ body, principal }) =>
+        service.dryRun(scopedSpec(body, principal.deviceScope('rollouts:read'))),
     }),
     defineRoute({
       method: 'GET',
@@ -142,7 +156,7 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
         body: noteBody,
         response: rolloutSchema,
         errors: [404, 409],
-        handler: ({ params, body }) => service[action](params.id, ACTOR, body.note),
+        handler: ({ params, body, principal }) => service[action](params.id, principal.actor, body.note),
       }),
     ),
   ];

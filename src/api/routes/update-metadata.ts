@@ -8,9 +8,6 @@ import { NotFoundError } from '../../infra/errors.ts';
 import type { UpdateRepository } from '../../ota/metadata/update-repository.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export const pendingTargetsSchema = z.object({
   /** Version of the targets metadata to sign. */
   version: z.number().int().positive(),
@@ -80,8 +77,8 @@ export function updateMetadataRoutes(deps: UpdateMetadataRouteDeps): ApiRoute[] 
       response: publishedVersionsSchema,
       status: 201,
       errors: [400, 403, 404, 409],
-      handler: async ({ body, source }) =>
-        deps.repository.publishSignedTargets(body, { actor: ACTOR, source }),
+      handler: async ({ body, source, principal }) =>
+        deps.repository.publishSignedTargets(body, { actor: principal.actor, source }),
     }),
   ];
 }

@@ -77,7 +77,10 @@ export class PostgresAccessStore implements AccessStore {
     this.#session = session;
   }
 
-  async #bindings(column: 'user_name' | 'token_id', subjects: string[] | undefined): Promise<Map<string, RoleBinding[]>> {
+  async #bindings(
+    column: 'user_name' | 'token_id',
+    subjects: string[] | undefined,
+  ): Promise<Map<string, RoleBinding[]>> {
     const result =
       subjects === undefined
         ? await this.#session.query<BindingRow>(
@@ -152,10 +155,10 @@ export class PostgresAccessStore implements AccessStore {
       ]);
       if (changed.rowCount === 0) return false;
       if (disabled) {
-        await client.query('UPDATE sessions SET revoked_at = $1 WHERE user_name = $2 AND revoked_at IS NULL', [
-          at,
-          name,
-        ]);
+        await client.query(
+          'UPDATE sessions SET revoked_at = $1 WHERE user_name = $2 AND revoked_at IS NULL',
+          [at, name],
+        );
         await client.query('UPDATE api_tokens SET revoked_at = $1 WHERE owner = $2 AND revoked_at IS NULL', [
           at,
           name,
@@ -195,9 +198,10 @@ export class PostgresAccessStore implements AccessStore {
       last_used_at: Date;
       expires_at: Date;
       revoked_at: Date | null;
-    }>('SELECT user_name, created_at, last_used_at, expires_at, revoked_at FROM sessions WHERE id_hash = $1', [
-      idHash,
-    ]);
+    }>(
+      'SELECT user_name, created_at, last_used_at, expires_at, revoked_at FROM sessions WHERE id_hash = $1',
+      [idHash],
+    );
     const row = result.rows[0];
     return row === undefined
       ? undefined
@@ -240,13 +244,18 @@ export class PostgresAccessStore implements AccessStore {
       });
     } catch (error) {
       if (uniqueViolation(error) !== undefined)
-        throw new ConflictError(`${token.owner} already has a token named ${token.name}`, { name: token.name });
+        throw new ConflictError(`${token.owner} already has a token named ${token.name}`, {
+          name: token.name,
+        });
       throw error;
     }
   }
 
   async #tokensWhere(where: string, params: unknown[]): Promise<ApiToken[]> {
-    const result = await this.#session.query<TokenRow>(`SELECT ${tokenColumns} FROM api_tokens WHERE ${where}`, params);
+    const result = await this.#session.query<TokenRow>(
+      `SELECT ${tokenColumns} FROM api_tokens WHERE ${where}`,
+      params,
+    );
     const bindings = await this.#bindings(
       'token_id',
       result.rows.map((row) => row.id),

@@ -53,8 +53,10 @@ const toToken = (row: TokenRow, roles: RoleBinding[]): ApiToken => ({
 });
 
 function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
 
 export class SqliteAccessStore implements AccessStore {
@@ -79,7 +81,10 @@ export class SqliteAccessStore implements AccessStore {
     for (const binding of roles) insert.run(subject, binding.role, scopeColumn(binding.scope));
   }
 
-  createUser(user: { name: string; passwordHash: string; roles: RoleBinding[] }, nowMs: number): Promise<User> {
+  createUser(
+    user: { name: string; passwordHash: string; roles: RoleBinding[] },
+    nowMs: number,
+  ): Promise<User> {
     return runSync(this.#db, () =>
       this.#db.transaction(() => {
         const row = this.#db
@@ -88,7 +93,8 @@ export class SqliteAccessStore implements AccessStore {
              ON CONFLICT (name) DO NOTHING RETURNING name, password_hash, created_at, disabled_at`,
           )
           .get(user.name, user.passwordHash, nowMs);
-        if (row === undefined) throw new ConflictError(`user ${user.name} already exists`, { name: user.name });
+        if (row === undefined)
+          throw new ConflictError(`user ${user.name} already exists`, { name: user.name });
         this.#insertBindings('user_name', user.name, user.roles);
         return toUser(row, user.roles);
       })(),
@@ -98,10 +104,15 @@ export class SqliteAccessStore implements AccessStore {
   getUser(name: string): Promise<UserRecord | undefined> {
     return runSync(this.#db, () => {
       const row = this.#db
-        .prepare<[string], UserRow>('SELECT name, password_hash, created_at, disabled_at FROM users WHERE name = ?')
+        .prepare<[string], UserRow>(
+          'SELECT name, password_hash, created_at, disabled_at FROM users WHERE name = ?',
+        )
         .get(name);
       if (row === undefined) return undefined;
-      return { ...toUser(row, this.#bindings('user_name', name).get(name) ?? []), passwordHash: row.password_hash };
+      return {
+        ...toUser(row, this.#bindings('user_name', name).get(name) ?? []),
+        passwordHash: row.password_hash,
+      };
     });
   }
 
@@ -157,7 +168,9 @@ export class SqliteAccessStore implements AccessStore {
   setPasswordHash(name: string, passwordHash: string): Promise<boolean> {
     return runSync(
       this.#db,
-      () => this.#db.prepare('UPDATE users SET password_hash = ? WHERE name = ?').run(passwordHash, name).changes > 0,
+      () =>
+        this.#db.prepare('UPDATE users SET password_hash = ? WHERE name = ?').run(passwordHash, name)
+          .changes > 0,
     );
   }
 
@@ -168,7 +181,10 @@ export class SqliteAccessStore implements AccessStore {
     );
   }
 
-  createSession(session: { idHash: string; userName: string; expiresAtMs: number }, nowMs: number): Promise<void> {
+  createSession(
+    session: { idHash: string; userName: string; expiresAtMs: number },
+    nowMs: number,
+  ): Promise<void> {
     return runSync(this.#db, () => {
       this.#db
         .prepare(
@@ -183,8 +199,16 @@ export class SqliteAccessStore implements AccessStore {
       const row = this.#db
         .prepare<
           [string],
-          { user_name: string; created_at: number; last_used_at: number; expires_at: number; revoked_at: number | null }
-        >('SELECT user_name, created_at, last_used_at, expires_at, revoked_at FROM sessions WHERE id_hash = ?')
+          {
+            user_name: string;
+            created_at: number;
+            last_used_at: number;
+            expires_at: number;
+            revoked_at: number | null;
+          }
+        >(
+          'SELECT user_name, created_at, last_used_at, expires_at, revoked_at FROM sessions WHERE id_hash = ?',
+        )
         .get(idHash);
       return row === undefined
         ? undefined
@@ -268,8 +292,9 @@ export class SqliteAccessStore implements AccessStore {
     return runSync(
       this.#db,
       () =>
-        this.#db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(nowMs, id)
-          .changes > 0,
+        this.#db
+          .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+          .run(nowMs, id).changes > 0,
     );
   }
 
