@@ -88,8 +88,9 @@ export async function startAuthServer(overrides: Record<string, unknown> = {}): 
     login,
     adminCookie,
     async userWithToken(name, role, where) {
+      // A fresh admin session: tests may have moved the clock past the first one.
       const created = await call('POST', '/api/v1/users', {
-        cookie: adminCookie,
+        cookie: await login('admin', ADMIN_PASSWORD),
         body: { name, password: USER_PASSWORD, roles: [{ role, ...(where === undefined ? {} : { where }) }] },
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
