@@ -41,7 +41,7 @@ describe('flotilla login, users, tokens, logout', () => {
     const list = await runFlotilla(['devices', 'list', '--json'], env);
     assert.equal(list.code, 0, list.stderr);
     const me = await runFlotilla(['whoami', '--json'], env);
-    assert.equal(JSON.parse(me.stdout).user, 'admin');
+    assert.equal((JSON.parse(me.stdout) as { user: string }).user, 'admin');
   });
 
   it('adds a scoped user, lists users, creates and revokes a token', async () => {
@@ -53,7 +53,7 @@ describe('flotilla login, users, tokens, logout', () => {
     assert.match(add.stdout, /user ops created \(operator@group = "eu-west"\)/);
     const users = await runFlotilla(['users', 'list', '--json'], env);
     assert.deepEqual(
-      JSON.parse(users.stdout).items.map((u: { name: string }) => u.name),
+      (JSON.parse(users.stdout) as { items: Array<{ name: string }> }).items.map((u) => u.name),
       ['admin', 'ops'],
     );
     const created = await runFlotilla(
@@ -63,7 +63,7 @@ describe('flotilla login, users, tokens, logout', () => {
     assert.equal(created.code, 0, created.stderr);
     const { token, secret } = JSON.parse(created.stdout) as { token: { id: string }; secret: string };
     const asViewer = await runFlotilla(['--token', secret, 'whoami', '--json'], env);
-    assert.deepEqual(JSON.parse(asViewer.stdout).roles, [{ role: 'viewer' }]);
+    assert.deepEqual((JSON.parse(asViewer.stdout) as { roles: unknown }).roles, [{ role: 'viewer' }]);
     assert.equal((await runFlotilla(['tokens', 'revoke', token.id], env)).code, 0);
     const revoked = await runFlotilla(['whoami'], { ...env, FLOTILLA_TOKEN: secret });
     assert.equal(revoked.code, 1);
