@@ -70,6 +70,8 @@ import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service
 import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
 import { createAccessControl } from './access/index.ts';
 import { bootstrapAdmin, type BootstrapResult } from './access/bootstrap.ts';
+import { internalToken } from './access/internal-token.ts';
+import type { Role } from './access/permissions.ts';
 import { createDeviceScope } from './api/device-scope.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { userRoutes } from './api/routes/users.ts';
@@ -95,6 +97,11 @@ export interface RunningServer {
   config: ServerConfig;
   /** Set when this start created the first user `admin` (docs/access-control.md, "Bootstrap"). */
   initialAdmin: BootstrapResult | undefined;
+  /**
+   * A short-lived API token with `role` for clients in this process (the demo fleet); undefined
+   * when access control is off (no credentials needed).
+   */
+  internalToken(name: string, role: Role): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -509,6 +516,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       stores,
       config,
       initialAdmin,
+      internalToken: async (name, role) =>
+        config.auth.enabled
+          ? internalToken({ store: stores.access, tokens: access.tokens }, { name, role, lifetimeS: 3600 })
+          : undefined,
       stop: stopAll,
     };
   } catch (err) {

@@ -65,20 +65,18 @@ export function registerLoginCommands(program: Command): void {
         password,
       });
       const cookie = (login.response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      const created = z
-        .object({ token: tokenSchema, secret: z.string() })
-        .parse(
-          (
-            await post(
-              new URL('/api/v1/tokens', options.server),
-              {
-                name: `cli-${hostname()}-${Date.now()}`.slice(0, 64).replace(/[^A-Za-z0-9._-]/g, '-'),
-                expiresInS: Math.round(days * 86_400),
-              },
-              cookie,
-            )
-          ).json,
-        );
+      const created = z.object({ token: tokenSchema, secret: z.string() }).parse(
+        (
+          await post(
+            new URL('/api/v1/tokens', options.server),
+            {
+              name: `cli-${hostname()}-${Date.now()}`.slice(0, 64).replace(/[^A-Za-z0-9._-]/g, '-'),
+              expiresInS: Math.round(days * 86_400),
+            },
+            cookie,
+          )
+        ).json,
+      );
       await post(new URL('/api/v1/auth/logout', options.server), {}, cookie);
       const file = storeToken(
         options.server,
