@@ -72,6 +72,21 @@ describe('flotilla login, users, tokens, logout', () => {
     assert.equal(disable.code, 0, disable.stderr);
   });
 
+  it('prints help for every access command', async () => {
+    const commands = [
+      ['login'],
+      ['logout'],
+      ['whoami'],
+      ...['add', 'list', 'set-roles', 'disable'].map((sub) => ['users', sub]),
+      ...['create', 'list', 'revoke'].map((sub) => ['tokens', sub]),
+    ];
+    const results = await Promise.all(commands.map((args) => runFlotilla([...args, '--help'], env)));
+    results.forEach((result, index) => {
+      assert.equal(result.code, 0, `${commands[index]?.join(' ')}: ${result.stderr}`);
+      assert.match(result.stdout, /--server <url>/);
+    });
+  });
+
   it('logout revokes the stored token and forgets it', async () => {
     const logout = await runFlotilla(['logout'], env);
     assert.equal(logout.code, 0, logout.stderr);

@@ -24,11 +24,7 @@ export function tokenRoutes(deps: { tokens: TokenService }): ApiRoute[] {
       permission: 'account:self',
       body: z.strictObject({
         name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-" (1-64)'),
-        expiresInS: z
-          .number()
-          .int()
-          .min(60)
-          .describe('Lifetime in seconds; default and maximum: auth.tokenMaxLifetimeS'),
+        expiresInS: z.number().int().min(60).describe('Lifetime in seconds, at most auth.tokenMaxLifetimeS'),
         roles: roleBindingListSchema.optional().describe('Default: your own roles'),
       }),
       response: z.object({
