@@ -70,6 +70,14 @@ import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service
 import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
 import { planRoutes } from './api/routes/plan.ts';
 import { shippedBenchmarks } from './plan/plan-files.ts';
+import { createAccessControl } from './access/index.ts';
+import { bootstrapAdmin, type BootstrapResult } from './access/bootstrap.ts';
+import { internalToken } from './access/internal-token.ts';
+import type { Role } from './access/permissions.ts';
+import { createDeviceScope } from './api/device-scope.ts';
+import { authRoutes } from './api/routes/auth.ts';
+import { userRoutes } from './api/routes/users.ts';
+import { tokenRoutes } from './api/routes/tokens.ts';
 import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
 import { jobRoutes } from './api/routes/jobs.ts';
 import { createJobDispatcher } from './jobs/job-dispatcher.ts';
@@ -79,15 +87,18 @@ import { createJobMetrics } from './jobs/job-metrics.ts';
 import { createJobService } from './jobs/job-service.ts';
 import { createJobStatusHandler } from './jobs/job-status-handler.ts';
 
-/** How often the job dispatcher moves jobs forward (schedules, timeouts, rate-limited sends). */
-const JOB_TICK_INTERVAL_MS = 1000;
 import { deviceConfigRoutes } from './api/routes/device-config.ts';
 import { createDeviceConfig } from './device-config/index.ts';
+
+/** How often the job dispatcher moves jobs forward (schedules, timeouts, rate-limited sends). */
+const JOB_TICK_INTERVAL_MS = 1000;
 
 export interface ServerDeps {
   logger: Logger;
   clock?: Clock;
   timers?: Timers;
+  /** The first admin's password (FLOTILLA_ADMIN_PASSWORD) instead of a random one. */
+  adminPassword?: string;
 }
 
 export interface RunningServer {
@@ -99,6 +110,13 @@ export interface RunningServer {
   store: DeviceStore;
   stores: Stores;
   config: ServerConfig;
+  /** Set when this start created the first user `admin` (docs/access-control.md, "Bootstrap"). */
+  initialAdmin: BootstrapResult | undefined;
+  /**
+   * A short-lived API token with `role` for clients in this process (the demo fleet); undefined
+   * when access control is off (no credentials needed).
+   */
+  internalToken(name: string, role: Role): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -498,19 +516,44 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       { intervalMs: config.alerts.evaluationIntervalS * 1000 },
     );
     stopping.push(() => ruleDriver.stop());
+    const deviceScope = createDeviceScope({ devices: store, groups, clock });
+    const access = createAccessControl({
+      store: stores.access,
+      audit: stores.provisioning,
+      clock,
+      limits: config.auth,
+      checkScope: async (where) => {
+        await groups.deviceQuery(where, undefined);
+      },
+    });
+    const initialAdmin = config.auth.enabled
+      ? await bootstrapAdmin({
+          store: stores.access,
+          users: access.users,
+          dataDir,
+          presetPassword: deps.adminPassword,
+          logger,
+        })
+      : undefined;
     const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
       metricsRegistry,
       indexHtml,
       version: FLOTILLA_VERSION,
+      auth: config.auth.enabled
+        ? { authenticator: access.authenticator, metricsPublic: config.auth.metricsPublic }
+        : undefined,
       routes: [
+        ...authRoutes({ sessions: access.sessions, sessionMaxS: config.auth.sessionMaxS }),
+        ...userRoutes({ users: access.users }),
+        ...tokenRoutes({ tokens: access.tokens }),
         ...systemRoutes({
           store,
           version: FLOTILLA_VERSION,
           gatewayConnected: () => gateway.connectedDevices(),
         }),
-        ...deviceRoutes({ store, groups, clock }),
+        ...deviceRoutes({ store, groups, clock, scope: deviceScope }),
         ...groupRoutes({
           groups,
           operations: createGroupOperations({ devices: store, groups, audit: stores.provisioning, clock }),
@@ -522,6 +565,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           revocation,
           pki,
           clock,
+          scope: deviceScope,
         }),
         ...firmwareRoutes({
           service: releaseService,
@@ -532,13 +576,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           signing: { urlKey, baseUrl: () => deviceHttpUrl },
         }),
         ...updateMetadataRoutes({ repository }),
-        ...deploymentRoutes({ service: deployments }),
+        ...deploymentRoutes({ service: deployments, scope: deviceScope }),
         ...rolloutRoutes({ service: rollouts }),
         ...alertRoutes({ service: alerts }),
         ...alertRuleRoutes({ rules: alertRules }),
-        ...fleetMetricsRoutes({ service: fleetMetrics }),
+        ...fleetMetricsRoutes({ service: fleetMetrics, scope: deviceScope }),
         ...alertNotificationRoutes({ service: alerts, escalation }),
-        ...telemetryRoutes({ store: retention.queryStore, clock }),
+        ...telemetryRoutes({ store: retention.queryStore, clock, scope: deviceScope }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
         ...planRoutes({
           live: {
@@ -573,6 +617,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       store,
       stores,
       config,
+      initialAdmin,
+      internalToken: async (name, role) =>
+        config.auth.enabled
+          ? internalToken({ store: stores.access, tokens: access.tokens }, { name, role, lifetimeS: 3600 })
+          : undefined,
       stop: stopAll,
     };
   } catch (err) {

@@ -29,6 +29,8 @@ export const permissions = [
   'users:admin',
   'audit:read',
   'system:read',
+  /** Every signed-in principal: who am I, log out, manage its own API tokens. */
+  'account:self',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -46,6 +48,7 @@ const readOnly: readonly Permission[] = [
   'provisioning:read',
   'audit:read',
   'system:read',
+  'account:self',
 ];
 
 /** What each role grants. Admin grants everything. */

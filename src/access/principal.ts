@@ -10,7 +10,7 @@ import type { Permission } from './permissions.ts';
 export type DeviceScope = { kind: 'all' } | { kind: 'query'; where: string };
 
 export interface Principal {
-  /** The audit log's actor: `user:<name>`, `token:<name>`, or `api` when authentication is off. */
+  /** The audit log's actor: `user:<name>`, `token:<owner>/<name>`, or `api` when authentication is off. */
   readonly actor: string;
   /** Whether any of the principal's role bindings grants `permission`. */
   can(permission: Permission): boolean;
@@ -38,4 +38,13 @@ export function scopedWhere(scope: DeviceScope, where: string | undefined): stri
   const own = where !== undefined && where.trim() !== '' ? where : undefined;
   if (scope.kind === 'all') return own;
   return own === undefined ? `(${scope.where})` : `(${scope.where}) and (${own})`;
+}
+
+/** The caller of a public route: holds no permission, reaches no device. */
+export function anonymousPrincipal(): Principal {
+  return {
+    actor: 'anonymous',
+    can: () => false,
+    deviceScope: () => ({ kind: 'query', where: 'id = ""' }),
+  };
 }

@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   UnauthorizedError,
   UnavailableError,
   ValidationError,
@@ -35,6 +36,7 @@ export function httpStatusFor(error: FlotillaError): number {
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
   if (error instanceof PayloadTooLargeError) return 413;
+  if (error instanceof RateLimitedError) return 429;
   if (error instanceof UnavailableError) return 503;
   if (error instanceof ConfigError) return 500;
   return 500;

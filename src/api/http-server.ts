@@ -2,16 +2,25 @@
  * The management HTTP server: declared API routes (validated by their schemas), /metrics,
  * /openapi.json and the web page. Errors are mapped in one place (error-mapping.ts).
  */
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { isRawResponse, type ApiRoute } from './route.ts';
+import { PUBLIC, isRawResponse, type ApiRoute, type SessionCookie } from './route.ts';
 import { toErrorResponse, validationErrorFrom } from './error-mapping.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { unrestrictedPrincipal } from '../access/principal.ts';
-import { FlotillaError, NotFoundError, ValidationError } from '../infra/errors.ts';
+import { anonymousPrincipal, unrestrictedPrincipal, type Principal } from '../access/principal.ts';
+import { SESSION_COOKIE, type Authenticator } from '../access/authenticator.ts';
+import type { Permission } from '../access/permissions.ts';
+import { FlotillaError, ForbiddenError, NotFoundError, ValidationError } from '../infra/errors.ts';
+
+/** Access control of the management API; absent when `auth.enabled` is false (everything allowed). */
+export interface HttpAuth {
+  authenticator: Authenticator;
+  /** Serve /metrics without credentials (Prometheus); otherwise it needs system:read. */
+  metricsPublic: boolean;
+}
 
 export interface HttpServerDeps {
   logger: Logger;
@@ -20,6 +29,7 @@ export interface HttpServerDeps {
   /** The HTML of the web page served at `/`. */
   indexHtml: string;
   version: string;
+  auth?: HttpAuth;
 }
 
 /** `/api/v1/devices/{id}` → `/api/v1/devices/:id` */
@@ -39,6 +49,46 @@ function parseWith<T extends z.ZodType>(
 }
 
 export type HttpServer = ReturnType<typeof createHttpServer>;
+
+/**
+ * Who is calling, checked against `permission` before anything else of the request is read:
+ * 401 without valid credentials, 403 naming the permission when it is not granted.
+ */
+async function principalFor(
+  auth: HttpAuth | undefined,
+  request: FastifyRequest,
+  permission: Permission | typeof PUBLIC,
+): Promise<Principal> {
+  if (auth === undefined) return unrestrictedPrincipal('api');
+  if (permission === PUBLIC) return anonymousPrincipal();
+  const principal = await auth.authenticator.authenticate({
+    authorization: request.headers.authorization,
+    cookie: request.headers.cookie,
+  });
+  if (!principal.can(permission))
+    throw new ForbiddenError(`${principal.actor} lacks the permission ${permission}`, {
+      missing: permission,
+    });
+  return principal;
+}
+
+function sessionCookie(request: FastifyRequest, reply: FastifyReply): SessionCookie {
+  const attributes = [
+    'HttpOnly',
+    'SameSite=Strict',
+    'Path=/',
+    ...(request.protocol === 'https' ? ['Secure'] : []),
+  ];
+  return {
+    set: (secret, maxAgeS) =>
+      void reply.header(
+        'set-cookie',
+        [`${SESSION_COOKIE}=${secret}`, `Max-Age=${maxAgeS}`, ...attributes].join('; '),
+      ),
+    clear: () =>
+      void reply.header('set-cookie', [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attributes].join('; ')),
+  };
+}
 
 export function createHttpServer(deps: HttpServerDeps) {
   const app = Fastify({
@@ -86,10 +136,15 @@ export function createHttpServer(deps: HttpServerDeps) {
   // Uploads stream through unparsed; the handler enforces its own size limit.
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
+  const principals = new WeakMap<FastifyRequest, Principal>();
   for (const route of deps.routes) {
     app.route({
       method: route.method,
       url: fastifyPath(route.path),
+      // Before the body is read: an unauthenticated upload is refused without receiving it.
+      onRequest: async (request) => {
+        principals.set(request, await principalFor(deps.auth, request, route.permission));
+      },
       handler: async (request, reply) => {
         const params = parseWith(route.params, 'path', request.params);
         const query = parseWith(route.query, 'query', request.query);
@@ -104,9 +159,10 @@ export function createHttpServer(deps: HttpServerDeps) {
           query,
           body,
           source: request.ip,
-          principal: unrestrictedPrincipal(),
+          principal: principals.get(request) ?? anonymousPrincipal(),
           stream,
           contentLength,
+          sessionCookie: sessionCookie(request, reply),
         });
         reply.status(route.status ?? 200);
         if (route.produces && isRawResponse(result)) {
@@ -125,7 +181,8 @@ export function createHttpServer(deps: HttpServerDeps) {
     version: deps.version,
   });
   app.get('/openapi.json', () => Promise.resolve(openApi));
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    if (deps.auth?.metricsPublic === false) await principalFor(deps.auth, request, 'system:read');
     const text = await deps.metricsRegistry.metrics();
     return reply.type(deps.metricsRegistry.contentType).send(text);
   });

@@ -65,6 +65,9 @@ export function buildOpenApiDocument(
       operationId: route.operationId,
       summary: route.summary,
       tags: [route.tag],
+      // The permission the route needs (docs/access-control.md); `public` needs no credentials.
+      'x-permission': route.permission,
+      ...(route.permission === 'public' ? { security: [] } : {}),
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.consumes
         ? {
@@ -89,6 +92,13 @@ export function buildOpenApiDocument(
     openapi: '3.1.0',
     info,
     paths,
-    components: { schemas: { Error: jsonSchema(errorBodySchema, 'output') } },
+    security: [{ bearerToken: [] }, { sessionCookie: [] }],
+    components: {
+      schemas: { Error: jsonSchema(errorBodySchema, 'output') },
+      securitySchemes: {
+        bearerToken: { type: 'http', scheme: 'bearer', description: 'An API token: flt_…' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'flotilla_session' },
+      },
+    },
   };
 }

@@ -22,7 +22,18 @@ export interface RouteRequest<P, Q, B> {
   stream: Readable | undefined;
   /** The declared Content-Length in bytes, when the client sent one. */
   contentLength: number | undefined;
+  /** Sets or clears the session cookie of the response (login and logout only). */
+  sessionCookie: SessionCookie;
 }
+
+/** The `flotilla_session` cookie: HttpOnly, SameSite=Strict, Path=/, Secure over TLS. */
+export interface SessionCookie {
+  set(secret: string, maxAgeS: number): void;
+  clear(): void;
+}
+
+/** A route anyone may call without credentials (health, login, public CA material). */
+export const PUBLIC = 'public';
 
 /** A non-JSON response body (PEM, SVG, PNG, or a stream) and its media type. */
 export interface RawResponse {
@@ -45,10 +56,11 @@ export interface ApiRoute<
   summary: string;
   tag: string;
   /**
-   * The one permission this route needs (access/permissions.ts), checked before the handler runs.
-   * Handlers acting on devices also narrow to `principal.deviceScope(permission)`.
+   * The one permission this route needs (access/permissions.ts), checked before the handler runs;
+   * `public` for the few routes callable without credentials. Handlers acting on devices also
+   * narrow to `principal.deviceScope(permission)`.
    */
-  permission?: Permission;
+  permission: Permission | typeof PUBLIC;
   params?: P;
   query?: Q;
   /** JSON request body. */

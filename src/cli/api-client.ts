@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { errorBodySchema } from '../api/error-mapping.ts';
 import { UnavailableError } from '../infra/errors.ts';
+import { tokenFor } from './credentials.ts';
 
 export class ApiRequestError extends Error {
   constructor(
@@ -15,7 +16,15 @@ export class ApiRequestError extends Error {
 }
 
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  readonly #authorization: Record<string, string>;
+
+  /** `token` defaults to `--token` / FLOTILLA_TOKEN, then the one `flotilla login` stored for the server. */
+  constructor(
+    private readonly baseUrl: string,
+    token: string | undefined = tokenFor(baseUrl, process.env),
+  ) {
+    this.#authorization = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  }
 
   get<T extends z.ZodType>(
     path: string,
@@ -37,8 +46,12 @@ export class ApiClient {
     return this.json('PATCH', path, schema, body);
   }
 
-  delete<T extends z.ZodType>(path: string, schema: T): Promise<z.output<T>> {
-    return this.json('DELETE', path, schema, undefined);
+  delete<T extends z.ZodType>(
+    path: string,
+    schema: T,
+    query: Array<[string, string]> = [],
+  ): Promise<z.output<T>> {
+    return this.json('DELETE', path, schema, undefined, query);
   }
 
   /** Streams a binary body (PUT, application/octet-stream) and parses the JSON answer. */
@@ -53,6 +66,7 @@ export class ApiClient {
       response = await fetch(new URL(path, this.baseUrl), {
         method: 'PUT',
         headers: {
+          ...this.#authorization,
           'content-type': 'application/octet-stream',
           'content-length': String(size),
           accept: 'application/json',
@@ -120,8 +134,8 @@ export class ApiClient {
         method,
         headers:
           body === undefined
-            ? { accept: 'application/json' }
-            : { accept: 'application/json', 'content-type': 'application/json' },
+            ? { ...this.#authorization, accept: 'application/json' }
+            : { ...this.#authorization, accept: 'application/json', 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {

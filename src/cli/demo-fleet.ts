@@ -49,19 +49,22 @@ async function publishFactoryReleases(server: RunningServer, devices: number, lo
   const running = new Set(
     simulatedFleet(devices, DEMO_FLEET_SEED).map((d) => `${d.hardware.model}@${d.firmwareVersion}`),
   );
+  const token = await server.internalToken('demo-fleet', 'release-manager');
+  const authorization: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
   for (const key of running) {
     const [model = '', version = ''] = key.split('@');
     const image = simulatedImage(model, version);
     const sha256 = createHash('sha256').update(image).digest('hex');
     const upload = await fetch(`${server.httpUrl}/api/v1/firmware/artifacts`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { ...authorization, 'content-type': 'application/octet-stream' },
       body: image,
     });
     if (!upload.ok) throw new Error(`demo fleet: upload of ${key} failed with HTTP ${upload.status}`);
     const release = await fetch(`${server.httpUrl}/api/v1/firmware/releases`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...authorization, 'content-type': 'application/json' },
       body: JSON.stringify({ version, hardwareModel: model, sha256, notes: 'demo fleet factory image' }),
     });
     // 409: published by an earlier start.

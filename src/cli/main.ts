@@ -20,6 +20,8 @@ import { registerTelemetryCommand } from './telemetry-command.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerPlanCommand } from './plan-command.ts';
 import { registerJobsCommand } from './jobs-command.ts';
+import { registerLoginCommands } from './login-command.ts';
+import { registerAccessCommands } from './access-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -27,8 +29,17 @@ const program = new Command('flotilla')
   .version(FLOTILLA_VERSION)
   // Root options only before the sub-command, so `firmware publish --version 2.4.1` is the release's.
   .enablePositionalOptions()
+  .option(
+    '--token <secret>',
+    'API token for the management API (env FLOTILLA_TOKEN; default: the one `flotilla login` stored)',
+  )
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', (command) => {
+    // Every API command reads FLOTILLA_TOKEN (api-client.ts): --token is its command-line form.
+    const token = command.opts<{ token?: string }>().token;
+    if (token !== undefined) process.env['FLOTILLA_TOKEN'] = token;
+  });
 
 registerServerCommand(program);
 registerAgentCommand(program);
@@ -47,6 +58,8 @@ registerFleetCommand(program);
 registerAuditCommand(program);
 registerPlanCommand(program);
 registerJobsCommand(program);
+registerLoginCommands(program);
+registerAccessCommands(program);
 
 try {
   await program.parseAsync(process.argv);

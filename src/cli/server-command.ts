@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { loadServerConfig } from '../config/load.ts';
 import { createLogger } from '../infra/logger.ts';
-import { startServer } from '../server.ts';
+import { startServer, type RunningServer } from '../server.ts';
+import { join, resolve } from 'node:path';
+import { INITIAL_PASSWORD_FILE } from '../access/bootstrap.ts';
 import { startDemoFleet } from './demo-fleet.ts';
 
 interface ServerFlags {
@@ -31,6 +33,15 @@ function flagsToConfig(flags: ServerFlags): Record<string, unknown> {
     log: { level: flags.logLevel },
     demoDevices: num(flags.demoDevices),
   };
+}
+
+/** How to log in, next to the dashboard URL (docs/access-control.md, "Bootstrap"). */
+function loginLine(server: RunningServer): string {
+  if (!server.config.auth.enabled) return '  login              none (auth.enabled is false)\n';
+  const file = join(resolve(server.config.dataDir), INITIAL_PASSWORD_FILE);
+  return server.initialAdmin !== undefined
+    ? `  login              admin / ${server.initialAdmin.password}  (also in ${file}; change it after logging in)\n`
+    : `  login              an existing user (the first admin's password was written to ${file})\n`;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -69,12 +80,17 @@ export function registerServerCommand(program: Command): void {
     .action(async (flags: ServerFlags) => {
       const config = loadServerConfig({ file: flags.config, env: process.env, flags: flagsToConfig(flags) });
       const logger = createLogger(config.log.level);
-      const server = await startServer(config, { logger });
+      const server = await startServer(config, {
+        logger,
+        ...(process.env['FLOTILLA_ADMIN_PASSWORD']
+          ? { adminPassword: process.env['FLOTILLA_ADMIN_PASSWORD'] }
+          : {}),
+      });
       const demo =
         config.demoDevices > 0 ? await startDemoFleet(server, config.demoDevices, logger) : undefined;
 
       process.stdout.write(
-        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  device HTTPS       ${server.deviceHttpUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
+        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n${loginLine(server)}  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  device HTTPS       ${server.deviceHttpUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
       );
 
       let stopping = false;

@@ -12,7 +12,7 @@ import { serverConfigSchema, type ServerConfig } from './schema.ts';
 type Json = Record<string, unknown>;
 
 /** Environment variable → config path, and how to read its value. */
-export const envVariables: Record<string, { path: string[]; type: 'string' | 'int' | 'json' }> = {
+export const envVariables: Record<string, { path: string[]; type: 'string' | 'int' | 'bool' | 'json' }> = {
   FLOTILLA_DATA_DIR: { path: ['dataDir'], type: 'string' },
   FLOTILLA_HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   FLOTILLA_HTTP_PORT: { path: ['http', 'port'], type: 'int' },
@@ -30,6 +30,11 @@ export const envVariables: Record<string, { path: string[]; type: 'string' | 'in
   FLOTILLA_DEMO_DEVICES: { path: ['demoDevices'], type: 'int' },
   FLOTILLA_ALERTS_CHANNELS: { path: ['alerts', 'channels'], type: 'json' },
   FLOTILLA_ALERTS_ESCALATION: { path: ['alerts', 'escalation'], type: 'json' },
+  FLOTILLA_AUTH_ENABLED: { path: ['auth', 'enabled'], type: 'bool' },
+  FLOTILLA_AUTH_SESSION_IDLE_S: { path: ['auth', 'sessionIdleS'], type: 'int' },
+  FLOTILLA_AUTH_SESSION_MAX_S: { path: ['auth', 'sessionMaxS'], type: 'int' },
+  FLOTILLA_AUTH_TOKEN_MAX_LIFETIME_S: { path: ['auth', 'tokenMaxLifetimeS'], type: 'int' },
+  FLOTILLA_AUTH_METRICS_PUBLIC: { path: ['auth', 'metricsPublic'], type: 'bool' },
 };
 
 export interface ConfigSources {
@@ -87,12 +92,21 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
         throw new ConfigError(`${spec.path.join('.')}: ${name}=${JSON.stringify(raw)} is not a whole number`);
       }
       value = Number(raw.trim());
+    } else if (spec.type === 'bool') {
+      value = parseBoolVariable(name, spec.path, raw);
     } else if (spec.type === 'json') {
       value = parseJsonVariable(name, spec.path, raw);
     }
     setPath(out, spec.path, value);
   }
   return out;
+}
+
+function parseBoolVariable(name: string, path: string[], raw: string): boolean {
+  const text = raw.trim().toLowerCase();
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(`${path.join('.')}: ${name}=${JSON.stringify(raw)} is not true or false`);
 }
 
 function parseJsonVariable(name: string, path: string[], raw: string): unknown {

@@ -12,7 +12,7 @@ export const serverConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('.data'),
   http: z
     .strictObject({
-      /** Management API and dashboard. Loopback by default: the API has no authentication yet. */
+      /** Management API and dashboard (access control: `auth`). */
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(8080),
     })
@@ -146,6 +146,40 @@ export const serverConfigSchema = z.strictObject({
     .prefault({}),
   /** Alert rule evaluation, notification channels and escalation policies (docs/alerts.md). */
   alerts: alertsConfigSchema,
+  /** Access control of the management API (docs/access-control.md). */
+  auth: z
+    .strictObject({
+      /** Off only for tests and trusted single-user set-ups: every request acts as `api` with every permission. */
+      enabled: z.boolean().default(true),
+      /** A browser session ends after this many seconds without a request. */
+      sessionIdleS: z
+        .number()
+        .int()
+        .min(60)
+        .max(86_400 * 30)
+        .default(1800),
+      /** A browser session ends this many seconds after login, whatever the activity. */
+      sessionMaxS: z
+        .number()
+        .int()
+        .min(60)
+        .max(86_400 * 365)
+        .default(43_200),
+      /** The longest lifetime an API token may be given, in seconds (default 90 days). */
+      tokenMaxLifetimeS: z
+        .number()
+        .int()
+        .min(60)
+        .max(86_400 * 3650)
+        .default(90 * 86_400),
+      /** Serve /metrics without credentials (Prometheus scraping); false: a token with system:read. */
+      metricsPublic: z.boolean().default(true),
+    })
+    .prefault({})
+    .refine((auth) => auth.sessionIdleS <= auth.sessionMaxS, {
+      message: 'auth.sessionIdleS must not exceed auth.sessionMaxS',
+      path: ['sessionIdleS'],
+    }),
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
   /** Anomaly detection: peer outliers, offline clusters, error-rate changes (docs/anomaly-detection.md). */
   anomaly: anomalyConfigSchema.prefault({}),

@@ -53,3 +53,8 @@ export class ConfigError extends FlotillaError {
 export class UnavailableError extends FlotillaError {
   readonly code = 'unavailable';
 }
+
+/** Too many attempts (failed logins): try again after `details.retryAfterS`. */
+export class RateLimitedError extends FlotillaError {
+  readonly code = 'rate_limited';
+}

@@ -1,4 +1,5 @@
 /** Opens the configured registry stores: connects, migrates, and returns them ready to use. */
+import type { AccessStore } from './access-types.ts';
 import type { AlertRuleStore } from './alert-rule-types.ts';
 import type { AlertStore } from './alert-types.ts';
 import type { FleetMetricsStore } from './fleet-metrics-types.ts';
@@ -25,6 +26,8 @@ export type DeviceStoreOptions = StoreOptions;
 
 /** Every store on one database connection (one SQLite handle, one pg pool). */
 export interface Stores {
+  /** Users, sessions, API tokens and role bindings (docs/access-control.md). */
+  access: AccessStore;
   alerts: AlertStore;
   devices: DeviceStore;
   provisioning: ProvisioningStore;

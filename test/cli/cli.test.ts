@@ -145,7 +145,8 @@ describe('flotilla CLI', () => {
         '--demo-devices',
         '3',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // Access control is tested in test/access (including `npm start`'s login line).
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOTILLA_AUTH_ENABLED: 'false' } },
     );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -51,6 +51,7 @@ describe('config routes and device scopes', () => {
       body: parse(route.body, input.body),
       source: 'test',
       principal,
+      sessionCookie: { set: () => {}, clear: () => {} },
       stream: undefined,
       contentLength: undefined,
     });

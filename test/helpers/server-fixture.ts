@@ -39,6 +39,8 @@ export async function createServerFixture(
       deviceHttp: { host: '127.0.0.1', port: await freePort() },
       log: { level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'silent' },
       presence: { flushIntervalMs: 50 },
+      // Access control is tested in test/access; elsewhere every request acts as `api`.
+      auth: { enabled: false },
       ...overrides,
     },
   });

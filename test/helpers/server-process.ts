@@ -67,6 +67,8 @@ export async function startServerProcess(overrides: Record<string, unknown> = {}
     deviceHttp: { host: '127.0.0.1', port: deviceHttpPort },
     log: { level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'warn' },
     presence: { flushIntervalMs: 50 },
+    // Access control is tested in test/access; elsewhere every request acts as `api`.
+    auth: { enabled: false },
     ...overrides,
   };
   await writeFile(configFile, JSON.stringify(config, null, 2));

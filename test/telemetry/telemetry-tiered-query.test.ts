@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { telemetryArchiveRoutes } from '../../src/api/routes/telemetry-archives.ts';
 import { telemetryRoutes } from '../../src/api/routes/telemetry.ts';
+import { createDeviceScope } from '../../src/api/device-scope.ts';
+import { GroupService } from '../../src/groups/group-service.ts';
 import { createHttpServer, type HttpServer } from '../../src/api/http-server.ts';
 import { createLogger } from '../../src/infra/logger.ts';
 import { openStores, type Stores } from '../../src/store/open-store.ts';
@@ -39,7 +41,16 @@ describe('tiered telemetry queries (HTTP API)', () => {
       logger: createLogger('silent'),
       metricsRegistry: new Registry(),
       routes: [
-        ...telemetryRoutes({ store, clock: rig.time.clock }),
+        // Access control is off here (no auth): the scope never narrows. It is tested in test/access.
+        ...telemetryRoutes({
+          store,
+          clock: rig.time.clock,
+          scope: createDeviceScope({
+            devices: stores.devices,
+            groups: new GroupService({ groups: stores.groups, clock: rig.time.clock }),
+            clock: rig.time.clock,
+          }),
+        }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
       ],
       indexHtml: '',

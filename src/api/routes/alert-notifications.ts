@@ -29,6 +29,7 @@ export function alertNotificationRoutes(deps: {
       operationId: 'listAlertNotifications',
       summary: 'The notifications of an alert: escalation steps, channels, state, attempts, last error',
       tag: 'alerts',
+      permission: 'alerts:read',
       params: z.strictObject({ id: z.string().min(1).max(128) }),
       response: z.object({ items: z.array(notificationSchema) }),
       errors: [404],

@@ -16,9 +16,6 @@ export const alertRuleListSchema = z.object({ items: z.array(storedAlertRuleSche
 
 const nameParams = z.strictObject({ name: ruleNameSchema });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
   const { rules } = deps;
   return [
@@ -28,6 +25,7 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       operationId: 'listAlertRules',
       summary: 'Every alert rule, by name (the shipped defaults included)',
       tag: 'alerts',
+      permission: 'alerts:read',
       response: alertRuleListSchema,
       handler: async () => ({ items: await rules.list() }),
     }),
@@ -37,6 +35,7 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       operationId: 'getAlertRule',
       summary: 'One alert rule',
       tag: 'alerts',
+      permission: 'alerts:read',
       params: nameParams,
       response: storedAlertRuleSchema,
       errors: [400, 404],
@@ -48,11 +47,12 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       operationId: 'createAlertRule',
       summary: 'Create an alert rule; impossible thresholds and bad queries are refused naming the field',
       tag: 'alerts',
+      permission: 'alert-rules:write',
       body: alertRuleSchema,
       response: storedAlertRuleSchema,
       status: 201,
       errors: [400, 409],
-      handler: ({ body }) => rules.create(body, ACTOR),
+      handler: ({ body, principal }) => rules.create(body, principal.actor),
     }),
     defineRoute({
       method: 'PATCH',
@@ -60,11 +60,12 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       operationId: 'updateAlertRule',
       summary: 'Change fields of an alert rule (e.g. `{"enabled": false}`); the result is checked as a whole',
       tag: 'alerts',
+      permission: 'alert-rules:write',
       params: nameParams,
       body: alertRulePatchSchema,
       response: storedAlertRuleSchema,
       errors: [400, 404],
-      handler: ({ params, body }) => rules.update(params.name, body, ACTOR),
+      handler: ({ params, body, principal }) => rules.update(params.name, body, principal.actor),
     }),
     defineRoute({
       method: 'DELETE',
@@ -72,11 +73,12 @@ export function alertRuleRoutes(deps: { rules: AlertRuleService }): ApiRoute[] {
       operationId: 'deleteAlertRule',
       summary: 'Delete an alert rule and resolve the alerts it raised',
       tag: 'alerts',
+      permission: 'alert-rules:write',
       params: nameParams,
       response: z.object({ deleted: z.literal(true) }),
       errors: [400, 404],
-      handler: async ({ params }) => {
-        await rules.delete(params.name, ACTOR);
+      handler: async ({ params, principal }) => {
+        await rules.delete(params.name, principal.actor);
         return { deleted: true as const };
       },
     }),

@@ -34,9 +34,6 @@ export const alertEventSchema = z.object({
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).prefault({});
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
   const { service } = deps;
   return [
@@ -46,6 +43,7 @@ export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
       operationId: 'listAlerts',
       summary: 'Alerts, newest first; filter by state (or `unresolved`), severity, rule, subject',
       tag: 'alerts',
+      permission: 'alerts:read',
       query: z.strictObject({
         state: z.enum([...alertStates, 'unresolved']).optional(),
         severity: z.enum(alertSeverities).optional(),
@@ -76,6 +74,7 @@ export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
       operationId: 'getAlert',
       summary: 'An alert and its history',
       tag: 'alerts',
+      permission: 'alerts:read',
       params: idParams,
       response: z.object({ alert: alertSchema, history: z.array(alertEventSchema) }),
       errors: [404],
@@ -87,11 +86,12 @@ export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
       operationId: 'acknowledgeAlert',
       summary: 'Acknowledge an open alert (stops its escalation); 409 when acknowledged or resolved',
       tag: 'alerts',
+      permission: 'alerts:write',
       params: idParams,
       body: noteBody,
       response: alertSchema,
       errors: [404, 409],
-      handler: ({ params, body }) => service.acknowledge(params.id, ACTOR, body.note),
+      handler: ({ params, body, principal }) => service.acknowledge(params.id, principal.actor, body.note),
     }),
     defineRoute({
       method: 'POST',
@@ -99,11 +99,12 @@ export function alertRoutes(deps: { service: AlertService }): ApiRoute[] {
       operationId: 'resolveAlert',
       summary: 'Resolve an alert; 409 when already resolved',
       tag: 'alerts',
+      permission: 'alerts:write',
       params: idParams,
       body: noteBody,
       response: alertSchema,
       errors: [404, 409],
-      handler: ({ params, body }) => service.resolve(params.id, ACTOR, body.note),
+      handler: ({ params, body, principal }) => service.resolve(params.id, principal.actor, body.note),
     }),
   ];
 }

@@ -65,6 +65,7 @@ export function auditRoutes(store: ProvisioningStore): ApiRoute[] {
       operationId: 'listAudit',
       summary: 'Audit log, newest first, filtered and paged',
       tag: 'audit',
+      permission: 'audit:read',
       query: auditListQuery,
       response: auditPageSchema,
       errors: [400],
@@ -80,6 +81,7 @@ export function auditRoutes(store: ProvisioningStore): ApiRoute[] {
       summary:
         'Audit log export, oldest first, streamed as JSON lines or CSV (header at,actor,action,target,source,details)',
       tag: 'audit',
+      permission: 'audit:read',
       query: auditExportQuery,
       response: z.string(),
       produces: [mediaTypes.jsonl, mediaTypes.csv],

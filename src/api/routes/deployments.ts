@@ -2,8 +2,15 @@
 import { z } from 'zod';
 import { maintenanceWindowSchema } from '../../contracts/maintenance-window.ts';
 import { updateFailureReasons } from '../../contracts/update-messages.ts';
-import { deployRequestSchema, type DeploymentService } from '../../ota/deployments/deployment-service.ts';
+import {
+  deployRequestSchema,
+  type DeployRequest,
+  type DeploymentService,
+} from '../../ota/deployments/deployment-service.ts';
 import { executionStates } from '../../store/update-types.ts';
+import type { Principal } from '../../access/principal.ts';
+import { NotFoundError } from '../../infra/errors.ts';
+import type { DeviceScope } from '../device-scope.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 export const deploymentSchema = z.object({
@@ -82,11 +89,38 @@ const pageQuery = z.strictObject({
 });
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
+/** Largest device list of one deployment (deployRequestSchema). */
+const MAX_DEPLOY_DEVICES = 10_000;
 
-export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute[] {
-  const { service } = deps;
+/**
+ * A deployment request narrowed to the caller's rollouts:write scope: named devices outside it are
+ * unknown (404), and "every device of the model" becomes every device of the model inside it.
+ */
+async function scopedRequest(
+  request: DeployRequest,
+  principal: Principal,
+  scope: DeviceScope,
+): Promise<DeployRequest> {
+  if (!scope.isScoped(principal, 'rollouts:write')) return request;
+  if (request.deviceIds !== undefined) {
+    const inside = new Set(await scope.filterDevices(principal, 'rollouts:write', request.deviceIds));
+    const unknown = request.deviceIds.filter((id) => !inside.has(id));
+    if (unknown.length > 0)
+      throw new NotFoundError(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`, { unknown });
+    return request;
+  }
+  const deviceIds = await scope.devicesIn(
+    principal,
+    'rollouts:write',
+    `model = ${JSON.stringify(request.model)}`,
+  );
+  if (deviceIds.length === 0)
+    throw new NotFoundError(`no device of model ${request.model} in your scope`, { model: request.model });
+  return { ...request, deviceIds: deviceIds.slice(0, MAX_DEPLOY_DEVICES) };
+}
+
+export function deploymentRoutes(deps: { service: DeploymentService; scope: DeviceScope }): ApiRoute[] {
+  const { service, scope } = deps;
   return [
     defineRoute({
       method: 'POST',
@@ -94,11 +128,13 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       operationId: 'createDeployment',
       summary: 'Offer a release to devices (default: every device of the model), pushed and pullable',
       tag: 'firmware',
+      permission: 'rollouts:write',
       body: deployRequestSchema,
       response: deployResultSchema,
       status: 201,
       errors: [400, 404, 409],
-      handler: ({ body, source }) => service.deploy(body, { actor: ACTOR, source }),
+      handler: async ({ body, source, principal }) =>
+        service.deploy(await scopedRequest(body, principal, scope), { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -106,6 +142,7 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       operationId: 'listDeployments',
       summary: 'Deployments, newest first',
       tag: 'firmware',
+      permission: 'rollouts:read',
       query: pageQuery,
       response: z.object({ items: z.array(deploymentSchema), nextCursor: z.string().optional() }),
       errors: [400],
@@ -117,6 +154,7 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       operationId: 'getDeployment',
       summary: 'A deployment: counts per state and its devices (paged by device id)',
       tag: 'firmware',
+      permission: 'rollouts:read',
       params: idParams,
       query: pageQuery,
       response: deploymentSummarySchema,
@@ -130,10 +168,12 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       operationId: 'cancelDeployment',
       summary: 'Withdraw the offer from every device that has not finished (idempotent)',
       tag: 'firmware',
+      permission: 'rollouts:write',
       params: idParams,
       response: cancelResultSchema,
       errors: [404],
-      handler: ({ params, source }) => service.cancel(params.id, { actor: ACTOR, source }),
+      handler: ({ params, source, principal }) =>
+        service.cancel(params.id, { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -141,11 +181,15 @@ export function deploymentRoutes(deps: { service: DeploymentService }): ApiRoute
       operationId: 'listDeviceUpdates',
       summary: "A device's update status transitions across deployments, newest first",
       tag: 'devices',
+      permission: 'rollouts:read',
       params: idParams,
       query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       response: updateHistorySchema,
       errors: [400, 404],
-      handler: async ({ params, query }) => ({ items: await service.history(params.id, query.limit) }),
+      handler: async ({ params, query, principal }) => {
+        await scope.requireDevice(principal, 'rollouts:read', params.id);
+        return { items: await service.history(params.id, query.limit) };
+      },
     }),
   ];
 }

@@ -7,6 +7,8 @@ import type { GroupService } from '../../groups/group-service.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import type { DeviceFilter, DeviceStore } from '../../store/types.ts';
+import type { Principal } from '../../access/principal.ts';
+import type { DeviceScope } from '../device-scope.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 const tagFilter = z
@@ -64,12 +66,17 @@ export interface DeviceRouteDeps {
   groups: GroupService;
   /** The reference time of `offline_for` and `age` in queries. */
   clock: Clock;
+  /** Narrows every answer to the caller's devices:read scope. */
+  scope: DeviceScope;
 }
 
 export function deviceRoutes(deps: DeviceRouteDeps): ApiRoute[] {
-  const { store, groups, clock } = deps;
-  const toFilter = async (query: z.output<typeof countDevicesQuery>): Promise<DeviceFilter> => {
-    const where = await groups.deviceQuery(query.where, query.group);
+  const { store, groups, clock, scope } = deps;
+  const toFilter = async (
+    query: z.output<typeof countDevicesQuery>,
+    principal: Principal,
+  ): Promise<DeviceFilter> => {
+    const where = await groups.deviceQuery(scope.where(principal, 'devices:read', query.where), query.group);
     return {
       hardwareModel: query.model,
       firmwareVersion: query.firmware,
@@ -85,11 +92,12 @@ export function deviceRoutes(deps: DeviceRouteDeps): ApiRoute[] {
       operationId: 'listDevices',
       summary: 'List devices, filtered, in pages ordered by id',
       tag: 'devices',
+      permission: 'devices:read',
       query: listDevicesQuery,
       response: devicePageSchema,
       errors: [400],
-      handler: async ({ query }) =>
-        store.listDevices(await toFilter(query), { cursor: query.cursor, limit: query.limit }),
+      handler: async ({ query, principal }) =>
+        store.listDevices(await toFilter(query, principal), { cursor: query.cursor, limit: query.limit }),
     }),
     defineRoute({
       method: 'GET',
@@ -97,10 +105,13 @@ export function deviceRoutes(deps: DeviceRouteDeps): ApiRoute[] {
       operationId: 'countDevices',
       summary: 'How many devices match the filters (a dry run for group operations)',
       tag: 'devices',
+      permission: 'devices:read',
       query: countDevicesQuery,
       response: deviceCountSchema,
       errors: [400],
-      handler: async ({ query }) => ({ count: await store.countDevices(await toFilter(query)) }),
+      handler: async ({ query, principal }) => ({
+        count: await store.countDevices(await toFilter(query, principal)),
+      }),
     }),
     defineRoute({
       method: 'GET',
@@ -108,10 +119,12 @@ export function deviceRoutes(deps: DeviceRouteDeps): ApiRoute[] {
       operationId: 'getDevice',
       summary: 'One device',
       tag: 'devices',
+      permission: 'devices:read',
       params: z.strictObject({ id: z.string().min(1).max(128) }),
       response: deviceSchema,
       errors: [404],
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        await scope.requireDevice(principal, 'devices:read', params.id);
         const device = await store.getDevice(params.id);
         if (!device) throw new NotFoundError(`device ${params.id} not found`, { id: params.id });
         return device;

@@ -39,9 +39,6 @@ export const releaseSchema = z.object({
 
 export const storedArtifactSchema = z.object({ sha256: z.string(), size: z.number().int() });
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export interface FirmwareRouteDeps {
   service: ReleaseService;
   releases: ReleaseStore;
@@ -83,6 +80,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'signDownloadUrl',
       summary: 'A signed, expiring download URL for an image (no client certificate needed until it expires)',
       tag: 'firmware',
+      permission: 'firmware:read',
       params: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
       body: z.strictObject({
         ttlS: z
@@ -112,6 +110,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'uploadArtifact',
       summary: 'Upload an image (streamed, stored content-addressed by sha256)',
       tag: 'firmware',
+      permission: 'firmware:write',
       consumes: 'application/octet-stream',
       query: z.strictObject({
         sha256: z
@@ -123,13 +122,13 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       response: storedArtifactSchema,
       status: 201,
       errors: [400, 413],
-      handler: async ({ stream, query, source, contentLength }) => {
+      handler: async ({ stream, query, source, contentLength, principal }) => {
         if (!stream)
           throw new ValidationError(
             'send the image as the request body with content-type application/octet-stream',
           );
         return service.upload(stream, {
-          actor: ACTOR,
+          actor: principal.actor,
           source,
           declaredBytes: contentLength,
           ...(query.sha256 ? { expectedSha256: query.sha256 } : {}),
@@ -142,11 +141,13 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'publishRelease',
       summary: 'Publish a release: an uploaded image with its version and compatible hardware',
       tag: 'firmware',
+      permission: 'firmware:write',
       body: publishReleaseSchema,
       response: releaseSchema,
       status: 201,
       errors: [400, 409, 422],
-      handler: async ({ body, source }) => describe(await service.publish(body, { actor: ACTOR, source })),
+      handler: async ({ body, source, principal }) =>
+        describe(await service.publish(body, { actor: principal.actor, source })),
     }),
     defineRoute({
       method: 'GET',
@@ -154,6 +155,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'listReleases',
       summary: 'Releases, newest version first',
       tag: 'firmware',
+      permission: 'firmware:read',
       query: z.strictObject({ model: z.string().min(1).optional(), revision: z.string().min(1).optional() }),
       response: z.object({ items: z.array(releaseSchema) }),
       errors: [400],
@@ -171,6 +173,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'getRelease',
       summary: 'One release',
       tag: 'firmware',
+      permission: 'firmware:read',
       params: releaseParams,
       response: releaseSchema,
       errors: [404],
@@ -182,6 +185,7 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       operationId: 'listReleaseDeltas',
       summary: "A release's delta patches (ready, skipped as too large, or failed), newest base first",
       tag: 'firmware',
+      permission: 'firmware:read',
       params: releaseParams,
       response: z.object({ items: z.array(releaseDeltaSchema) }),
       errors: [404],
@@ -194,15 +198,16 @@ export function firmwareRoutes(deps: FirmwareRouteDeps): ApiRoute[] {
       summary:
         '(Re)build delta patches in the background: from every installed older release, or from baseVersions',
       tag: 'firmware',
+      permission: 'firmware:write',
       params: releaseParams,
       body: z.strictObject({ baseVersions: z.array(z.string().min(1)).max(100).optional() }).default({}),
       response: z.object({ queued: z.array(z.string()) }),
       status: 202,
       errors: [400, 404],
-      handler: async ({ params, body, source }) => {
+      handler: async ({ params, body, source, principal }) => {
         const release = await requireRelease(params);
         // A publication interrupted before its metadata (crash, key offline then) is completed here.
-        await service.ensureImageTarget(release, { actor: ACTOR, source });
+        await service.ensureImageTarget(release, { actor: principal.actor, source });
         return { queued: await deps.deltas.schedule(release, body.baseVersions) };
       },
     }),

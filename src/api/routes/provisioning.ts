@@ -11,7 +11,8 @@ import { normalizeClaimCode } from '../../provisioning/secrets.ts';
 import type { ProvisioningStore } from '../../store/provisioning-types.ts';
 import type { DeviceStore } from '../../store/types.ts';
 import { renderLabel } from '../../provisioning/label.ts';
-import { defineRoute, type ApiRoute } from '../route.ts';
+import type { DeviceScope } from '../device-scope.ts';
+import { PUBLIC, defineRoute, type ApiRoute } from '../route.ts';
 import { auditRoutes } from './audit.ts';
 
 export { auditPageSchema } from './audit.ts';
@@ -56,9 +57,6 @@ export const revokeResultSchema = z.object({
 const deviceIdParams = z.strictObject({ id: z.string().min(1).max(128) });
 const ownerSchema = z.string().min(1).max(256);
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export interface ProvisioningRouteDeps {
   store: ProvisioningStore;
   factory: FactoryService;
@@ -66,10 +64,12 @@ export interface ProvisioningRouteDeps {
   pki: FleetPki;
   clock: Clock;
   devices: DeviceStore;
+  /** Device routes answer 404 for a device outside the caller's scope. */
+  scope: DeviceScope;
 }
 
 export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
-  const { store, factory, revocation } = deps;
+  const { store, factory, revocation, scope } = deps;
   return [
     defineRoute({
       method: 'POST',
@@ -77,11 +77,12 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'createBatch',
       summary: 'Register a factory batch of serials; returns its claim credential (once) and claim codes',
       tag: 'provisioning',
+      permission: 'provisioning:write',
       body: createBatchSchema,
       response: batchCredentialSchema,
       status: 201,
       errors: [400, 409],
-      handler: ({ body, source }) => factory.createBatch(body, { actor: ACTOR, source }),
+      handler: ({ body, source, principal }) => factory.createBatch(body, { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -89,6 +90,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getBatch',
       summary: 'A factory batch with its claim usage',
       tag: 'provisioning',
+      permission: 'provisioning:read',
       params: deviceIdParams,
       response: batchSchema,
       errors: [404],
@@ -104,12 +106,13 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'signFactoryCsr',
       summary: 'Sign a CSR made on the factory line; the CSR subject names the serial',
       tag: 'provisioning',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       body: z.strictObject({ csrPem: z.string().min(1) }),
       response: provisionResponseSchema,
       errors: [400],
-      handler: ({ params, body, source }) =>
-        factory.signCsr(params.id, body.csrPem, { actor: ACTOR, source }),
+      handler: ({ params, body, source, principal }) =>
+        factory.signCsr(params.id, body.csrPem, { actor: principal.actor, source }),
     }),
     defineRoute({
       method: 'GET',
@@ -117,9 +120,13 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'listDeviceCertificates',
       summary: 'Certificates issued to a device, with revocation state',
       tag: 'provisioning',
+      permission: 'provisioning:read',
       params: deviceIdParams,
       response: z.object({ items: z.array(certificateSchema) }),
-      handler: async ({ params }) => ({ items: await store.listCertificates(params.id) }),
+      handler: async ({ params, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:read', params.id);
+        return { items: await store.listCertificates(params.id) };
+      },
     }),
     defineRoute({
       method: 'GET',
@@ -127,12 +134,14 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getDeviceLabel',
       summary: "The device's owner-claim label: a QR code of its claim code with the serial beside it",
       tag: 'owners',
+      permission: 'provisioning:read',
       params: deviceIdParams,
       query: z.strictObject({ format: z.enum(['png', 'svg']).default('png') }),
       response: z.string(),
       produces: ['image/png', 'image/svg+xml'],
       errors: [404],
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:read', params.id);
         const [device, claimCode] = await Promise.all([
           deps.devices.getDevice(params.id),
           store.getClaimCode(params.id),
@@ -151,12 +160,15 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'revokeDevice',
       summary: 'Revoke every credential of a device; it is disconnected at once and listed in the CRL',
       tag: 'provisioning',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       body: z.strictObject({ reason: z.string().min(1).max(512) }),
       response: revokeResultSchema,
       errors: [400, 404],
-      handler: ({ params, body, source }) =>
-        revocation.revoke(params.id, { reason: body.reason, actor: ACTOR, source }),
+      handler: async ({ params, body, source, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:write', params.id);
+        return revocation.revoke(params.id, { reason: body.reason, actor: principal.actor, source });
+      },
     }),
     defineRoute({
       method: 'POST',
@@ -164,12 +176,13 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'redeemClaimCode',
       summary: 'Take ownership of a device with the claim code on its label',
       tag: 'owners',
+      permission: 'provisioning:write',
       body: z.strictObject({ code: z.string().min(4).max(64), owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 403, 409],
-      handler: ({ body, source }) =>
+      handler: ({ body, source, principal }) =>
         store.redeemClaimCode(normalizeClaimCode(body.code), body.owner, deps.clock.now(), {
-          actor: ACTOR,
+          actor: principal.actor,
           source,
         }),
     }),
@@ -179,12 +192,15 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'transferOwner',
       summary: 'Transfer a device to another owner',
       tag: 'owners',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       body: z.strictObject({ owner: ownerSchema }),
       response: deviceSchema,
       errors: [400, 404],
-      handler: ({ params, body, source }) =>
-        store.setOwner(params.id, body.owner, deps.clock.now(), { actor: ACTOR, source }),
+      handler: async ({ params, body, source, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:write', params.id);
+        return store.setOwner(params.id, body.owner, deps.clock.now(), { actor: principal.actor, source });
+      },
     }),
     defineRoute({
       method: 'DELETE',
@@ -192,11 +208,14 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'releaseOwner',
       summary: 'Release a device from its owner',
       tag: 'owners',
+      permission: 'provisioning:write',
       params: deviceIdParams,
       response: deviceSchema,
       errors: [404],
-      handler: ({ params, source }) =>
-        store.setOwner(params.id, null, deps.clock.now(), { actor: ACTOR, source }),
+      handler: async ({ params, source, principal }) => {
+        await scope.requireDevice(principal, 'provisioning:write', params.id);
+        return store.setOwner(params.id, null, deps.clock.now(), { actor: principal.actor, source });
+      },
     }),
     ...auditRoutes(store),
     defineRoute({
@@ -205,6 +224,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getCrl',
       summary: 'The certificate revocation list, signed by the issuing CA (for external brokers)',
       tag: 'pki',
+      permission: PUBLIC,
       response: z.string(),
       produces: ['application/x-pem-file'],
       handler: async () => ({ contentType: 'application/x-pem-file', body: await revocation.currentCrl() }),
@@ -215,6 +235,7 @@ export function provisioningRoutes(deps: ProvisioningRouteDeps): ApiRoute[] {
       operationId: 'getCaChain',
       summary: 'The CA chain devices and brokers trust: issuing CA, then root',
       tag: 'pki',
+      permission: PUBLIC,
       response: z.string(),
       produces: ['application/x-pem-file'],
       handler: () => Promise.resolve({ contentType: 'application/x-pem-file', body: deps.pki.chainPem }),

@@ -5,6 +5,7 @@ import { rolloutSpecSchema } from '../../ota/rollouts/rollout-spec.ts';
 import { rolloutStateSchema } from '../../ota/rollouts/rollout-state.ts';
 import type { RolloutService } from '../../ota/rollouts/rollout-service.ts';
 import { timelineEventSchema } from '../../ota/rollouts/timeline.ts';
+import { scopedWhere, type DeviceScope } from '../../access/principal.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 export const rolloutSchema = z.object({
@@ -72,10 +73,21 @@ export const dryRunSchema = z.object({
 const idParams = z.strictObject({ id: z.string().min(1).max(128) });
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).prefault({});
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 const actions = ['pause', 'resume', 'approve', 'cancel'] as const;
+
+/**
+ * A rollout spec whose selector is ANDed with `scope` (a scoped release manager reaches its devices
+ * only). Anything malformed is passed on untouched for the service to refuse with its field.
+ */
+function scopedSpec(body: unknown, scope: DeviceScope): unknown {
+  if (scope.kind === 'all' || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const spec = body as Record<string, unknown>;
+  const selector = spec['selector'] ?? {};
+  if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) return body;
+  const where = (selector as Record<string, unknown>)['where'];
+  if (where !== undefined && typeof where !== 'string') return body;
+  return { ...spec, selector: { ...selector, where: scopedWhere(scope, where) } };
+}
 
 export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
   const { service } = deps;
@@ -86,11 +98,13 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       operationId: 'createRollout',
       summary: 'Plan a staged rollout of a release over the devices the selector matches',
       tag: 'rollouts',
+      permission: 'rollouts:write',
       body: z.unknown().describe('A rollout spec (docs/rollouts.md), validated by the service'),
       response: createdSchema,
       status: 201,
       errors: [400, 409],
-      handler: ({ body }) => service.create(body, ACTOR),
+      handler: ({ body, principal }) =>
+        service.create(scopedSpec(body, principal.deviceScope('rollouts:write')), principal.actor),
     }),
     defineRoute({
       method: 'POST',
@@ -99,10 +113,12 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       summary:
         'How many devices (and which) a rollout spec would update, and its stage sizes; nothing is stored',
       tag: 'rollouts',
+      permission: 'rollouts:read',
       body: z.unknown().describe('A rollout spec (docs/rollouts.md), as for createRollout'),
       response: dryRunSchema,
       errors: [400],
-      handler: ({ body }) => service.dryRun(body),
+      handler: ({ body, principal }) =>
+        service.dryRun(scopedSpec(body, principal.deviceScope('rollouts:read'))),
     }),
     defineRoute({
       method: 'GET',
@@ -110,6 +126,7 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       operationId: 'listRollouts',
       summary: 'Rollouts, newest first',
       tag: 'rollouts',
+      permission: 'rollouts:read',
       query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       response: z.object({ items: z.array(rolloutSchema) }),
       errors: [400],
@@ -121,6 +138,7 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
       operationId: 'getRollout',
       summary: 'A rollout: state, devices per state per stage, gate values against thresholds, timeline',
       tag: 'rollouts',
+      permission: 'rollouts:read',
       params: idParams,
       response: rolloutViewSchema,
       errors: [404],
@@ -133,11 +151,12 @@ export function rolloutRoutes(deps: { service: RolloutService }): ApiRoute[] {
         operationId: `${action}Rollout`,
         summary: `${action[0]?.toUpperCase() ?? ''}${action.slice(1)} a rollout (409 when its status does not allow it)`,
         tag: 'rollouts',
+        permission: 'rollouts:write',
         params: idParams,
         body: noteBody,
         response: rolloutSchema,
         errors: [404, 409],
-        handler: ({ params, body }) => service[action](params.id, ACTOR, body.note),
+        handler: ({ params, body, principal }) => service[action](params.id, principal.actor, body.note),
       }),
     ),
   ];

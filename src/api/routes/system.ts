@@ -1,7 +1,7 @@
 /** Health route (the fleet summary is in fleet-metrics.ts). */
 import { z } from 'zod';
 import type { DeviceStore } from '../../store/types.ts';
-import { defineRoute, type ApiRoute } from '../route.ts';
+import { PUBLIC, defineRoute, type ApiRoute } from '../route.ts';
 
 export function systemRoutes(deps: {
   store: DeviceStore;
@@ -16,6 +16,7 @@ export function systemRoutes(deps: {
       operationId: 'health',
       summary: 'Liveness and store reachability',
       tag: 'system',
+      permission: PUBLIC,
       response: z.object({
         status: z.literal('ok'),
         version: z.string(),

@@ -24,6 +24,7 @@ export function telemetryArchiveRoutes(deps: {
       operationId: 'telemetryArchives',
       summary: 'Archived telemetry days (Parquet files of the cold tier), oldest first',
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: z.strictObject({
         table: z.enum(['windows', 'events']).optional().describe('Only this table'),
         kind: z.enum(['health', 'app']).optional().describe('Only windows of this kind'),

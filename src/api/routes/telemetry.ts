@@ -10,6 +10,8 @@ import {
 } from '../../contracts/telemetry-messages.ts';
 import type { Clock } from '../../infra/clock.ts';
 import type { RollupScope, TelemetryStore } from '../../store/telemetry-types.ts';
+import { ForbiddenError } from '../../infra/errors.ts';
+import type { DeviceScope } from '../device-scope.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
 const DAY_MS = 86_400_000;
@@ -107,8 +109,13 @@ function timeRange(
   if (fromMs >= toMs) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
 }
 
-export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): ApiRoute[] {
-  const { store, clock } = deps;
+/** Per-device reads are narrowed to the caller's telemetry:read scope; fleet-wide rollups need it unscoped. */
+export function telemetryRoutes(deps: {
+  store: TelemetryStore;
+  clock: Clock;
+  scope: DeviceScope;
+}): ApiRoute[] {
+  const { store, clock, scope: deviceScope } = deps;
   const range = (q: { from?: number | undefined; to?: number | undefined }) => {
     const toMs = q.to ?? clock.now();
     return { fromMs: q.from ?? toMs - DAY_MS, toMs };
@@ -120,10 +127,20 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       operationId: 'telemetrySeries',
       summary: 'A metric over time for a device or a group: raw windows, or hourly or daily rollups',
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: seriesQuery.superRefine((q, ctx) => timeRange(q, clock, ctx)),
       response: seriesResponseSchema,
       errors: [400],
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
+        if (query.device !== undefined)
+          await deviceScope.requireDevice(principal, 'telemetry:read', query.device);
+        else if (deviceScope.isScoped(principal, 'telemetry:read'))
+          throw new ForbiddenError(
+            'model, firmware and fleet rollups cover devices outside your scope: ask for a device',
+            {
+              missing: 'telemetry:read',
+            },
+          );
         const scope: RollupScope = query.device
           ? 'device'
           : query.model
@@ -151,6 +168,7 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       operationId: 'telemetryLatest',
       summary: 'The latest value of each metric of the devices',
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: z.strictObject({
         device: listOf(z.string().min(1).max(128))
           .refine((ids) => ids.length <= 1000, 'at most 1000 devices')
@@ -159,7 +177,12 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       }),
       response: latestResponseSchema,
       errors: [400],
-      handler: async ({ query }) => ({ items: await store.latest(query.device, query.metric) }),
+      handler: async ({ query, principal }) => ({
+        items: await store.latest(
+          await deviceScope.filterDevices(principal, 'telemetry:read', query.device),
+          query.metric,
+        ),
+      }),
     }),
     defineRoute({
       method: 'GET',
@@ -167,6 +190,7 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
       operationId: 'telemetryEvents',
       summary: "A device's events (errors, boots, update statuses), newest first",
       tag: 'telemetry',
+      permission: 'telemetry:read',
       query: z
         .strictObject({
           device: z.string().min(1).max(128).describe('Device id'),
@@ -181,15 +205,18 @@ export function telemetryRoutes(deps: { store: TelemetryStore; clock: Clock }): 
         .superRefine((q, ctx) => timeRange(q, clock, ctx)),
       response: eventsResponseSchema,
       errors: [400],
-      handler: async ({ query }) => ({
-        items: await store.listEvents({
-          deviceId: query.device,
-          ...(query.type && { types: query.type }),
-          ...(query.severity && { severities: query.severity }),
-          ...range(query),
-          limit: query.limit,
-        }),
-      }),
+      handler: async ({ query, principal }) => {
+        await deviceScope.requireDevice(principal, 'telemetry:read', query.device);
+        return {
+          items: await store.listEvents({
+            deviceId: query.device,
+            ...(query.type && { types: query.type }),
+            ...(query.severity && { severities: query.severity }),
+            ...range(query),
+            limit: query.limit,
+          }),
+        };
+      },
     }),
   ];
 }

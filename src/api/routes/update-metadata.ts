@@ -8,9 +8,6 @@ import { NotFoundError } from '../../infra/errors.ts';
 import type { UpdateRepository } from '../../ota/metadata/update-repository.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 
-/** Until access control exists (a later issue) the API acts as one operator: `api`. */
-const ACTOR = 'api';
-
 export const pendingTargetsSchema = z.object({
   /** Version of the targets metadata to sign. */
   version: z.number().int().positive(),
@@ -54,6 +51,7 @@ export function updateMetadataRoutes(deps: UpdateMetadataRouteDeps): ApiRoute[] 
       operationId: 'getPendingTargetsMetadata',
       summary: 'Targets metadata staged while the TUF targets key is offline, to be signed offline',
       tag: 'firmware',
+      permission: 'firmware:read',
       response: pendingTargetsSchema,
       errors: [404],
       handler: async () => {
@@ -74,12 +72,13 @@ export function updateMetadataRoutes(deps: UpdateMetadataRouteDeps): ApiRoute[] 
       summary:
         'Publish the staged targets metadata with offline targets-key signatures (then snapshot and timestamp)',
       tag: 'firmware',
+      permission: 'firmware:write',
       body: signedTargetsBodySchema,
       response: publishedVersionsSchema,
       status: 201,
       errors: [400, 403, 404, 409],
-      handler: async ({ body, source }) =>
-        deps.repository.publishSignedTargets(body, { actor: ACTOR, source }),
+      handler: async ({ body, source, principal }) =>
+        deps.repository.publishSignedTargets(body, { actor: principal.actor, source }),
     }),
   ];
 }

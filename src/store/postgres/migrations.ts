@@ -514,8 +514,52 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
     `,
   },
-  // PLACEHOLDERS: 17 and 18 belong to parallel branches (issue 8); the integrator replaces them.
-  { version: 17, name: 'reserved_17', sql: 'SELECT 1' },
+  {
+    version: 17,
+    name: 'access_control',
+    sql: `
+      -- Management API users (docs/access-control.md). password_hash is a self-describing scrypt string.
+      CREATE TABLE users (
+        name text NOT NULL PRIMARY KEY,
+        password_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        disabled_at timestamptz
+      );
+      -- Only the SHA-256 of a session secret is kept.
+      CREATE TABLE sessions (
+        id_hash text NOT NULL PRIMARY KEY,
+        user_name text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+      CREATE INDEX sessions_user_idx ON sessions (user_name);
+      -- API tokens: only the SHA-256 of the secret; the id is public.
+      CREATE TABLE api_tokens (
+        id text NOT NULL PRIMARY KEY,
+        secret_hash text NOT NULL UNIQUE,
+        name text NOT NULL,
+        owner text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        last_used_at timestamptz,
+        UNIQUE (owner, name)
+      );
+      -- A role granted to a user or a token, on every device (scope NULL) or a fleet query.
+      CREATE TABLE role_bindings (
+        id bigserial PRIMARY KEY,
+        user_name text REFERENCES users (name) ON DELETE CASCADE,
+        token_id text REFERENCES api_tokens (id) ON DELETE CASCADE,
+        role text NOT NULL,
+        scope text,
+        CHECK ((user_name IS NULL) <> (token_id IS NULL))
+      );
+      CREATE INDEX role_bindings_user_idx ON role_bindings (user_name);
+      CREATE INDEX role_bindings_token_idx ON role_bindings (token_id);
+    `,
+  },
   {
     version: 18,
     name: 'jobs',

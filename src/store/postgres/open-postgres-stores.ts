@@ -1,5 +1,6 @@
 /** Connects one pool, migrates the schema and builds every store on it. */
 import type { Stores } from '../open-store.ts';
+import { PostgresAccessStore } from './postgres-access-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { createPgPool, toStoreError } from './pg-pool.ts';
 import { PgSession } from './pg-session.ts';
@@ -37,6 +38,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   }
   const session = new PgSession(target);
   return {
+    access: new PostgresAccessStore(session),
     alerts: new PostgresAlertStore(session),
     devices: new PostgresDeviceStore(session),
     provisioning: new PostgresProvisioningStore(session),

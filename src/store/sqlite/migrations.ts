@@ -481,8 +481,52 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
     `,
   },
-  // PLACEHOLDERS: 17 and 18 belong to parallel branches (issue 8); the integrator replaces them.
-  { version: 17, name: 'reserved_17', sql: 'SELECT 1' },
+  {
+    version: 17,
+    name: 'access_control',
+    sql: `
+      -- Management API users (docs/access-control.md). password_hash is a self-describing scrypt string.
+      CREATE TABLE users (
+        name TEXT NOT NULL PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        disabled_at INTEGER
+      ) STRICT;
+      -- Only the SHA-256 of a session secret is kept.
+      CREATE TABLE sessions (
+        id_hash TEXT NOT NULL PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX sessions_user_idx ON sessions (user_name);
+      -- API tokens: only the SHA-256 of the secret; the id is public.
+      CREATE TABLE api_tokens (
+        id TEXT NOT NULL PRIMARY KEY,
+        secret_hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        owner TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        last_used_at INTEGER,
+        UNIQUE (owner, name)
+      ) STRICT;
+      -- A role granted to a user or a token, on every device (scope NULL) or a fleet query.
+      CREATE TABLE role_bindings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_name TEXT REFERENCES users (name) ON DELETE CASCADE,
+        token_id TEXT REFERENCES api_tokens (id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        scope TEXT,
+        CHECK ((user_name IS NULL) <> (token_id IS NULL))
+      ) STRICT;
+      CREATE INDEX role_bindings_user_idx ON role_bindings (user_name);
+      CREATE INDEX role_bindings_token_idx ON role_bindings (token_id);
+    `,
+  },
   {
     version: 18,
     name: 'jobs',

@@ -1,5 +1,6 @@
 /** Opens the SQLite file once and builds every store on the one handle. */
 import type { Stores } from '../open-store.ts';
+import { SqliteAccessStore } from './sqlite-access-store.ts';
 import { migrateSqlite } from './migrations.ts';
 import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteAlertRuleStore } from './sqlite-alert-rule-store.ts';
@@ -31,6 +32,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
   const devices = new SqliteDeviceStore(db);
   // Statements are prepared against the migrated schema, so the store is built only now.
   return {
+    access: new SqliteAccessStore(db),
     alerts: new SqliteAlertStore(db),
     devices,
     provisioning: new SqliteProvisioningStore(db),
