@@ -363,6 +363,10 @@ export function jobFlowContract(makeStores: () => Promise<Stores>): void {
       );
       await h.create({ operation: 'factory-reset', target: { deviceIds: [id] }, confirm: true });
       await assert.rejects(
+        h.create({ operation: 'reboot', target: { deviceIds: [id] }, expiresAtMs: h.time.clock.now() }),
+        (err: unknown) => err instanceof ValidationError && err.details?.['field'] === 'expiresAtMs',
+      );
+      await assert.rejects(
         h.create({ operation: 'reboot', target: { deviceIds: [id, 'ghost'] } }),
         (err: unknown) =>
           err instanceof ValidationError &&
