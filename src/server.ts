@@ -242,7 +242,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       ...registry,
       connected: async (identity, atMs) => {
         await registry.connected(identity, atMs);
-        await jobDispatcher.deliver(identity.deviceId);
+        await jobDispatcher
+          .deliver(identity.deviceId)
+          .catch((err: unknown) =>
+            jobLogger.error({ err, deviceId: identity.deviceId }, 'sending pending jobs on connect failed'),
+          );
       },
     };
     const gatewayTls = { caPem: pki.chainPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
