@@ -69,6 +69,16 @@ import { startFleetGauges } from './fleet-metrics/fleet-metrics-gauges.ts';
 import { createFleetMetricsService } from './fleet-metrics/fleet-metrics-service.ts';
 import { telemetryArchiveRoutes } from './api/routes/telemetry-archives.ts';
 import { createTelemetryRetention } from './telemetry/retention/telemetry-retention.ts';
+import { jobRoutes } from './api/routes/jobs.ts';
+import { createJobDispatcher } from './jobs/job-dispatcher.ts';
+import { startJobDriver } from './jobs/job-driver.ts';
+import { jobLogFiles } from './jobs/job-logs.ts';
+import { createJobMetrics } from './jobs/job-metrics.ts';
+import { createJobService } from './jobs/job-service.ts';
+import { createJobStatusHandler } from './jobs/job-status-handler.ts';
+
+/** How often the job dispatcher moves jobs forward (schedules, timeouts, rate-limited sends). */
+const JOB_TICK_INTERVAL_MS = 1000;
 
 export interface ServerDeps {
   logger: Logger;
@@ -207,12 +217,51 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         deployments.applyStatus(device.deviceId, status),
       offer: (device: { deviceId: string }) => deployments.offerFor(device.deviceId),
     };
+    // Remote jobs: the dispatcher publishes through the gateway and hears of connects and statuses.
+    const jobLogger = logger.child({ component: 'jobs' });
+    const onJobTransition = createJobMetrics(metricsRegistry);
+    const jobDispatcher = createJobDispatcher({
+      jobs: stores.jobs,
+      audit: stores.provisioning,
+      clock,
+      logger: jobLogger,
+      onTransition: onJobTransition,
+      publish: (deviceId, notify) => {
+        if (!started.gateway) return Promise.reject(new UnavailableError('the MQTT gateway is not running'));
+        return started.gateway.publishToDevice(deviceId, 'jobs/notify', notify, { retain: false });
+      },
+    });
+    const jobStatus = createJobStatusHandler({
+      jobs: stores.jobs,
+      dispatcher: jobDispatcher,
+      logger: jobLogger,
+      onTransition: onJobTransition,
+    });
+    // A device that (re)connects gets its pending executions at once, after the registry marked it online.
+    const deviceEvents: typeof registry = {
+      ...registry,
+      connected: async (identity, atMs) => {
+        await registry.connected(identity, atMs);
+        await jobDispatcher
+          .deliver(identity.deviceId)
+          .catch((err: unknown) =>
+            jobLogger.error({ err, deviceId: identity.deviceId }, 'sending pending jobs on connect failed'),
+          );
+      },
+    };
     const gatewayTls = { caPem: pki.chainPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem };
     const gateway = await createEmbeddedBroker(
       {
         clock,
         logger: logger.child({ component: 'gateway' }),
-        handlers: { registry, provisioning, credentials, updates, telemetry: telemetry.handler },
+        handlers: {
+          registry: deviceEvents,
+          provisioning,
+          credentials,
+          updates,
+          telemetry: telemetry.handler,
+          jobs: jobStatus,
+        },
         metrics: createGatewayMetrics(metricsRegistry),
       },
       { host: config.mqtt.host, port: config.mqtt.port, tls: gatewayTls },
@@ -283,6 +332,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       config.anomaly,
     );
     if (anomalies) stopping.push(() => anomalies.stop());
+    const jobDriver = startJobDriver(
+      { dispatcher: jobDispatcher, timers, logger: jobLogger },
+      { tickIntervalMs: JOB_TICK_INTERVAL_MS },
+    );
+    stopping.push(() => jobDriver.stop());
     mqttUrl = `mqtts://${config.mqtt.publicHost}:${gateway.port()}`;
 
     const revocation = createRevocationService({
@@ -295,6 +349,18 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       disconnect: (deviceId) => gateway.disconnectDevice(deviceId),
     });
     await revocation.publishCrl();
+    const jobs = createJobService({
+      jobs: stores.jobs,
+      devices: store,
+      groups,
+      audit: stores.provisioning,
+      dispatcher: jobDispatcher,
+      logs: jobLogFiles(join(dataDir, 'job-logs')),
+      clock,
+      logger: jobLogger,
+      onTransition: onJobTransition,
+      created: () => void jobDriver.poke(),
+    });
     let deviceHttpUrl = '';
     const factory = createFactoryService({
       store: stores.provisioning,
@@ -339,6 +405,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         credentials,
         updates,
         telemetry: telemetry.handler,
+        jobs,
         downloads: {
           artifacts,
           urlKey,
@@ -456,6 +523,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         ...alertNotificationRoutes({ service: alerts, escalation }),
         ...telemetryRoutes({ store: retention.queryStore, clock }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
+        ...jobRoutes({ service: jobs }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -17,6 +17,7 @@ import { registerFleetCommand } from './fleet-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerTelemetryCommand } from './telemetry-command.ts';
 import { registerAuditCommand } from './audit-command.ts';
+import { registerJobsCommand } from './jobs-command.ts';
 import { ApiRequestError } from './api-client.ts';
 
 const program = new Command('flotilla')
@@ -41,6 +42,7 @@ registerTelemetryCommand(program);
 registerGroupsCommand(program);
 registerFleetCommand(program);
 registerAuditCommand(program);
+registerJobsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

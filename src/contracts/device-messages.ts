@@ -8,6 +8,7 @@ import type { DeviceToCloudSuffix } from './topics.ts';
 import { renewRequestSchema, type RenewRequest } from './provisioning-messages.ts';
 import { telemetryBatchSchema, type TelemetryBatch } from './telemetry-messages.ts';
 import { updateStatusSchema, type UpdateStatus } from './update-messages.ts';
+import { jobStatusSchema, type JobStatus } from './job-messages.ts';
 
 const shortText = (max: number) => z.string().min(1).max(max);
 
@@ -53,6 +54,7 @@ export const deviceToCloudSchemas = {
   'certificate/renew': renewRequestSchema,
   'update/status': updateStatusSchema,
   telemetry: telemetryBatchSchema,
+  'jobs/status': jobStatusSchema,
 } as const satisfies Record<DeviceToCloudSuffix, z.ZodType>;
 
 export type DeviceToCloudMessage =
@@ -60,10 +62,11 @@ export type DeviceToCloudMessage =
   | { suffix: 'heartbeat'; payload: Heartbeat }
   | { suffix: 'certificate/renew'; payload: RenewRequest }
   | { suffix: 'update/status'; payload: UpdateStatus }
-  | { suffix: 'telemetry'; payload: TelemetryBatch };
+  | { suffix: 'telemetry'; payload: TelemetryBatch }
+  | { suffix: 'jobs/status'; payload: JobStatus };
 
 /** The messages the registry applies (renewals go to provisioning, update statuses to deployments). */
 export type RegistryMessage = Exclude<
   DeviceToCloudMessage,
-  { suffix: 'certificate/renew' | 'update/status' | 'telemetry' }
+  { suffix: 'certificate/renew' | 'update/status' | 'telemetry' | 'jobs/status' }
 >;

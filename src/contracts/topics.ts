@@ -13,11 +13,18 @@ export const deviceToCloud = [
   'certificate/renew',
   'update/status',
   'telemetry',
+  'jobs/status',
 ] as const;
 export type DeviceToCloudSuffix = (typeof deviceToCloud)[number];
 
 /** Cloud → device topics a device may subscribe to. */
-export const cloudToDevice = ['rejected', 'certificate/issued', 'update/notify', 'telemetry/ack'] as const;
+export const cloudToDevice = [
+  'rejected',
+  'certificate/issued',
+  'update/notify',
+  'telemetry/ack',
+  'jobs/notify',
+] as const;
 export type CloudToDeviceSuffix = (typeof cloudToDevice)[number];
 
 /** Largest payload the gateway accepts on any device topic, in bytes. */

@@ -5,6 +5,7 @@
  */
 import type { RegistryMessage, Rejected } from '../contracts/device-messages.ts';
 import type { ProvisionResponse, RenewRequest } from '../contracts/provisioning-messages.ts';
+import type { JobStatus } from '../contracts/job-messages.ts';
 import type { CloudToDeviceSuffix } from '../contracts/topics.ts';
 import type { UpdateStatus, UpdateStatusResponse } from '../contracts/update-messages.ts';
 import type { IngestResult, UploadResult } from '../telemetry/telemetry-ingest.ts';
@@ -51,6 +52,14 @@ export interface TelemetryHandler {
   ingestUpload(device: DeviceIdentity, batches: readonly unknown[]): Promise<UploadResult>;
 }
 
+/**
+ * Remote jobs (`jobs/status`): capabilities are stored, progress moves the execution. Settles once
+ * written (the PUBACK follows); stale or duplicate reports are ignored, not refused.
+ */
+export interface JobStatusHandler {
+  status(device: DeviceIdentity, status: JobStatus, atMs: number): Promise<void>;
+}
+
 /** Credential checks at connect time. */
 export interface CredentialChecks {
   /** Why this identity may not connect (revoked device or certificate), or undefined. */
@@ -65,6 +74,7 @@ export interface GatewayHandlers {
   credentials: CredentialChecks;
   updates: UpdateStatusHandler;
   telemetry: TelemetryHandler;
+  jobs: JobStatusHandler;
 }
 
 export interface DeviceGateway {

@@ -5,6 +5,7 @@ import type { FleetMetricsStore } from './fleet-metrics-types.ts';
 import type { AnomalyStore } from './anomaly-types.ts';
 import { openPostgresStores } from './postgres/open-postgres-stores.ts';
 import type { GroupStore } from './group-types.ts';
+import type { JobStore } from './job-types.ts';
 import type { NotificationStore } from './notification-types.ts';
 import type { ProvisioningStore } from './provisioning-types.ts';
 import type { ReleaseStore } from './release-types.ts';
@@ -42,6 +43,8 @@ export interface Stores {
   notifications: NotificationStore;
   /** Aggregated reads of anomaly detection. */
   anomaly: AnomalyStore;
+  /** Remote jobs, their executions and device capabilities. */
+  jobs: JobStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

@@ -8,6 +8,8 @@
  *   POST /device/v1/update/status      device certificate  UpdateStatus → 202 | 409 UpdateStatusResponse
  *   POST /device/v1/telemetry          device certificate  TelemetryUpload → TelemetryUploadResponse
  *                                      (Content-Encoding: gzip accepted; 413 past uploadBytes decompressed)
+ *   PUT  /device/v1/jobs/{executionId}/logs  device certificate  gzip log bundle → 201 { bytes }
+ *                                      (only the device's own `logs` execution; 413 past MAX_LOG_BUNDLE_BYTES)
  *
  * and, when the OTA store is configured, firmware and signed update metadata (device certificate
  * or signed URL): `/device/v1/artifacts/{sha256}[/minisig]`, `/device/v1/tuf/{metadata file}`,
@@ -53,6 +55,7 @@ import {
 } from '../../ota/delivery/artifact-downloads.ts';
 import type { UpdateRepository } from '../../ota/metadata/update-repository.ts';
 import { tufRouteHandlers } from './device-tuf-routes.ts';
+import { jobLogRoutes, type JobLogUploads } from './device-job-routes.ts';
 import { deviceTlsOptions, type DeviceTlsMaterial } from '../tls-options.ts';
 
 export interface DeviceHttpOptions {
@@ -72,6 +75,8 @@ export interface DeviceHttpDeps {
   updates: UpdateStatusHandler & { offer(device: DeviceIdentity): Promise<UpdateNotify> };
   /** Batch telemetry upload; the same ingest as the MQTT telemetry topic. */
   telemetry: TelemetryHandler;
+  /** Log bundles of `logs` jobs (PUT /device/v1/jobs/{executionId}/logs), when jobs run. */
+  jobs?: JobLogUploads;
   /** Firmware downloads (GET /device/v1/artifacts/{sha256}), when the OTA store is configured. */
   downloads?: {
     artifacts: ArtifactStore;
@@ -277,6 +282,8 @@ export function createDeviceHttpServer(deps: DeviceHttpDeps, options: DeviceHttp
       return reply.send({ acks: result.acks } satisfies TelemetryUploadResponse);
     },
   );
+
+  if (deps.jobs) void app.register(jobLogRoutes({ uploads: deps.jobs, deviceOf }));
 
   if (deps.downloads) {
     const urlKey = deps.downloads.urlKey;

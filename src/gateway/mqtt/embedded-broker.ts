@@ -195,6 +195,7 @@ export async function createEmbeddedBroker(
       return;
     }
     if (message.suffix === 'telemetry') return; // handled by onTelemetry
+    if (message.suffix === 'jobs/status') return handlers.jobs.status(device, message.payload, clock.now());
     return handlers.registry.message(device, message, clock.now());
   }
 

@@ -514,6 +514,62 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
     `,
   },
+  {
+    // Placeholder so the versions have no gap on this branch: h-auth's migration 17
+    // (access_control) replaces it when the branches are merged.
+    version: 17,
+    name: 'access_control',
+    sql: `SELECT 1;`,
+  },
+  {
+    version: 18,
+    name: 'jobs',
+    sql: `
+      -- spec is the parsed job spec (jobs/job-spec.ts); operation mirrors it for queries.
+      CREATE TABLE jobs (
+        id text NOT NULL PRIMARY KEY,
+        spec jsonb NOT NULL,
+        operation text NOT NULL,
+        state text NOT NULL CHECK (state IN ('scheduled', 'in-progress', 'completed', 'aborted', 'cancelled')),
+        reason text,
+        created_by text NOT NULL,
+        device_count integer NOT NULL CHECK (device_count >= 0),
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        started_at bigint,
+        finished_at bigint
+      );
+      CREATE INDEX jobs_state_idx ON jobs (state, id);
+      CREATE TABLE job_executions (
+        id text NOT NULL PRIMARY KEY,
+        job_id text NOT NULL REFERENCES jobs (id),
+        device_id text NOT NULL,
+        state text NOT NULL CHECK (state IN ('queued', 'sent', 'in-progress', 'succeeded', 'failed', 'timed-out', 'cancelled')),
+        attempt integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+        code text,
+        message text,
+        result jsonb,
+        sent_at bigint,
+        deadline bigint,
+        not_before bigint,
+        log_file text,
+        log_bytes bigint,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        finished_at bigint,
+        UNIQUE (job_id, device_id)
+      );
+      -- A device's pending executions (reconnects); a job's executions by state (ticks, counts).
+      CREATE INDEX job_executions_device_state_idx ON job_executions (device_id, state);
+      CREATE INDEX job_executions_job_state_idx ON job_executions (job_id, state, device_id);
+      CREATE INDEX job_executions_job_sent_idx ON job_executions (job_id, sent_at);
+      CREATE TABLE device_capabilities (
+        device_id text NOT NULL PRIMARY KEY,
+        capabilities jsonb NOT NULL,
+        updated_at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 const createLedger = `

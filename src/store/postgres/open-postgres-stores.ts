@@ -9,6 +9,7 @@ import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { PostgresAnomalyStore } from './postgres-anomaly-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
+import { PostgresJobStore } from './postgres-job-store.ts';
 import { PostgresNotificationStore } from './postgres-notification-store.ts';
 import { PostgresProvisioningStore } from './postgres-provisioning-store.ts';
 import { PostgresReleaseStore } from './postgres-release-store.ts';
@@ -48,6 +49,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     fleetMetrics: new PostgresFleetMetricsStore(session),
     notifications: new PostgresNotificationStore(session),
     anomaly: new PostgresAnomalyStore(session),
+    jobs: new PostgresJobStore(session),
     close: () => session.close(),
   };
 }

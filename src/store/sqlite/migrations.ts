@@ -481,6 +481,62 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX audit_log_source_idx ON audit_log (source, at, id);
     `,
   },
+  {
+    // Placeholder so the versions have no gap on this branch: h-auth's migration 17
+    // (access_control) replaces it when the branches are merged.
+    version: 17,
+    name: 'access_control',
+    sql: `SELECT 1;`,
+  },
+  {
+    version: 18,
+    name: 'jobs',
+    sql: `
+      -- spec is the parsed job spec (jobs/job-spec.ts); operation mirrors it for queries.
+      CREATE TABLE jobs (
+        id TEXT NOT NULL PRIMARY KEY,
+        spec TEXT NOT NULL CHECK (json_valid(spec)),
+        operation TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('scheduled', 'in-progress', 'completed', 'aborted', 'cancelled')),
+        reason TEXT,
+        created_by TEXT NOT NULL,
+        device_count INTEGER NOT NULL CHECK (device_count >= 0),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER
+      ) STRICT;
+      CREATE INDEX jobs_state_idx ON jobs (state, id);
+      CREATE TABLE job_executions (
+        id TEXT NOT NULL PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        device_id TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'in-progress', 'succeeded', 'failed', 'timed-out', 'cancelled')),
+        attempt INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+        code TEXT,
+        message TEXT,
+        result TEXT CHECK (result IS NULL OR json_valid(result)),
+        sent_at INTEGER,
+        deadline INTEGER,
+        not_before INTEGER,
+        log_file TEXT,
+        log_bytes INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        UNIQUE (job_id, device_id)
+      ) STRICT;
+      -- A device's pending executions (reconnects); a job's executions by state (ticks, counts).
+      CREATE INDEX job_executions_device_state_idx ON job_executions (device_id, state);
+      CREATE INDEX job_executions_job_state_idx ON job_executions (job_id, state, device_id);
+      CREATE INDEX job_executions_job_sent_idx ON job_executions (job_id, sent_at);
+      CREATE TABLE device_capabilities (
+        device_id TEXT NOT NULL PRIMARY KEY,
+        capabilities TEXT NOT NULL CHECK (json_valid(capabilities)),
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 const createLedger = `

@@ -8,6 +8,7 @@ import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteAnomalyStore } from './sqlite-anomaly-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
+import { SqliteJobStore } from './sqlite-job-store.ts';
 import { SqliteNotificationStore } from './sqlite-notification-store.ts';
 import { runSync } from './sqlite-errors.ts';
 import { SqliteProvisioningStore } from './sqlite-provisioning-store.ts';
@@ -42,6 +43,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     fleetMetrics: new SqliteFleetMetricsStore(db),
     notifications: new SqliteNotificationStore(db),
     anomaly: new SqliteAnomalyStore(db),
+    jobs: new SqliteJobStore(db),
     close: () => devices.close(),
   };
 }
