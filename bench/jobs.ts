@@ -243,7 +243,9 @@ export async function measureJobs(dataDir: string, options: JobsBenchOptions): P
   process.stderr.write(`preparing ${options.devices} device identities (cached in ${dataDir}/sim)\n`);
   await prepareIdentities(dataDir, options.devices, options.seed);
   const flotilla = await measureFlotilla(dataDir, options);
+  process.stderr.write(`${JSON.stringify(flotilla.run)}\n`);
   const baseline = await measureMosquitto(dataDir, options);
+  process.stderr.write(`${JSON.stringify(baseline)}\n`);
   return {
     date: new Date(),
     loadAverage: loadavg()[0] ?? 0,

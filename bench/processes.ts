@@ -205,7 +205,10 @@ export async function startMosquitto(
       'use_identity_as_username true',
       `acl_file ${acl}`,
       'max_connections -1',
-      ...(plainPort !== undefined ? [`listener ${plainPort} 127.0.0.1`, 'allow_anonymous true'] : []),
+      // The stand-in server receives a message per device and more: no cap on its queue.
+      ...(plainPort !== undefined
+        ? ['max_queued_messages 0', `listener ${plainPort} 127.0.0.1`, 'allow_anonymous true']
+        : []),
       '',
     ].join('\n'),
   );

@@ -265,7 +265,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       ...registry,
       connected: async (identity, atMs) => {
         await registry.connected(identity, atMs);
-        await jobDispatcher.deliver(identity.deviceId);
+        await jobDispatcher
+          .deliver(identity.deviceId)
+          .catch((err: unknown) =>
+            jobLogger.error({ err, deviceId: identity.deviceId }, 'sending pending jobs on connect failed'),
+          );
       },
     };
     const groups = new GroupService({ groups: stores.groups, clock });

@@ -6,7 +6,7 @@
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { devicePrefix, deviceTopic } from '../contracts/topics.ts';
+import { deviceTopic } from '../contracts/topics.ts';
 import { nextDelayMs, type BackoffPolicy } from './backoff.ts';
 import { buildConnectOptions } from './connect-options.ts';
 import {
@@ -56,8 +56,8 @@ export function createAgent(deps: AgentDeps, options: AgentOptions): Agent {
     updateStatus: deviceTopic(deviceId, 'update/status'),
     telemetry: deviceTopic(deviceId, 'telemetry'),
     telemetryAck: deviceTopic(deviceId, 'telemetry/ack'),
-    jobsNotify: `${devicePrefix(deviceId)}jobs/notify`,
-    jobsStatus: `${devicePrefix(deviceId)}jobs/status`,
+    jobsNotify: deviceTopic(deviceId, 'jobs/notify'),
+    jobsStatus: deviceTopic(deviceId, 'jobs/status'),
     configDesired: deviceTopic(deviceId, 'config/desired'),
     configReported: deviceTopic(deviceId, 'config/reported'),
   };

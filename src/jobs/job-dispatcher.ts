@@ -118,6 +118,21 @@ export function createJobDispatcher(deps: JobDispatcherDeps): JobDispatcher {
     }
   }
 
+  /** At start: executions of devices whose known capabilities lack the job's operation fail at once, online or not. */
+  async function failUnsupported(job: JobRecord, nowMs: number): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await jobs.listExecutions(job.id, { state: 'queued' }, { limit: BATCH, cursor });
+      const capabilities = await jobs.getCapabilities(page.items.map((e) => e.deviceId));
+      for (const execution of page.items) {
+        const unsupported = unsupportedReason(job.spec, capabilities.get(execution.deviceId));
+        if (unsupported !== undefined)
+          await apply(job, execution, { kind: 'unsupported' }, unsupported, nowMs);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  }
+
   async function timeOutOverdue(job: JobRecord, nowMs: number): Promise<void> {
     for (;;) {
       const overdue = await jobs.overdueExecutions(job.id, nowMs, BATCH);
@@ -199,6 +214,7 @@ export function createJobDispatcher(deps: JobDispatcherDeps): JobDispatcher {
       if (!(await jobs.updateJobState(job.id, 'scheduled', 'in-progress', null, nowMs))) return;
       job = { ...job, state: 'in-progress', startedAtMs: nowMs };
       logger.info({ jobId: job.id, devices: job.deviceCount }, 'job started');
+      await failUnsupported(job, nowMs);
     }
     await expire(job, nowMs);
     await timeOutOverdue(job, nowMs);

@@ -20,7 +20,7 @@ import type { JobDispatcher } from './job-dispatcher.ts';
 import type { JobLogFiles } from './job-logs.ts';
 import { unsupportedReason } from './job-notify.ts';
 import { jobSpecSchema, type JobCreate, type JobSpec } from './job-spec.ts';
-import type { ExecutionState } from './job-states.ts';
+import { finalJobStates, type ExecutionState } from './job-states.ts';
 
 /** Devices listed by a dry run. */
 const SAMPLE_SIZE = 20;
@@ -132,6 +132,8 @@ export function createJobService(deps: JobServiceDeps) {
     ): Promise<{ dryRun: true; result: DryRun } | { dryRun: false; job: JobRecord }> {
       const { confirm, dryRun: onlyCount, ...fields } = input;
       const spec = jobSpecSchema.parse(fields);
+      if (spec.expiresAtMs !== undefined && spec.expiresAtMs <= clock.now())
+        throw new ValidationError('expiresAtMs is in the past', { field: 'expiresAtMs' });
       const deviceIds = await resolveDevices(spec, principal);
       if (onlyCount) return { dryRun: true, result: await dryRun(spec, deviceIds) };
       if (spec.operation === 'factory-reset') requireConfirmation(confirm, 'a factory reset');
@@ -186,16 +188,15 @@ export function createJobService(deps: JobServiceDeps) {
     },
 
     async cancel(id: string, principal: Principal, source: string): Promise<JobView> {
-      const job = await getJob(id);
-      const stopped = await deps.dispatcher.stop(
-        job,
-        'cancelled',
-        `cancelled by ${principal.actor}`,
-        principal.actor,
-        source,
-      );
-      if (!stopped)
-        throw new ConflictError(`job ${id} is ${(await getJob(id)).state}: nothing to cancel`, { id });
+      // A tick may start the job between the read and the cancel: read again and retry then.
+      for (let tries = 0; ; tries += 1) {
+        const job = await getJob(id);
+        const reason = `cancelled by ${principal.actor}`;
+        if (await deps.dispatcher.stop(job, 'cancelled', reason, principal.actor, source)) break;
+        const now = await getJob(id);
+        if (finalJobStates.includes(now.state) || tries >= 2)
+          throw new ConflictError(`job ${id} is ${now.state}: nothing to cancel`, { id, state: now.state });
+      }
       return { job: await getJob(id), counts: await jobs.countExecutions(id) };
     },
 

@@ -191,6 +191,28 @@ describe('job runner', () => {
     assert.deepEqual(states(link, r.executionId), ['succeeded']);
   });
 
+  it('an execution arriving before the capabilities are acknowledged reports right after them', async () => {
+    const { runner, link, actions } = await setup();
+    // The next connection: the broker holds the capabilities' PUBACK for a moment.
+    let ack: () => void = () => {};
+    const held = new Promise<void>((resolve) => (ack = resolve));
+    const publish = link.publish.bind(link);
+    link.publish = (status) =>
+      status.kind === 'capabilities' ? held.then(() => publish(status)) : publish(status);
+    runner.onConnected();
+    const r = run('self-test');
+    runner.onNotify(r);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(states(link, r.executionId), []);
+    ack();
+    await runner.idle();
+    await waitFor(() => states(link, r.executionId).length === 2);
+    const kinds = link.sent.slice(-3).map((s) => (s.kind === 'progress' ? s.state : s.kind));
+    assert.deepEqual(kinds, ['capabilities', 'in-progress', 'succeeded']);
+    // The in-progress PUBACK still served as the broker round trip.
+    assert.deepEqual(actions.calls, ['self-test:true']);
+  });
+
   it('reports a reboot succeeded only after the device came back (a restart with the same book)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'flotilla-jobs-'));
     dirs.push(dir);

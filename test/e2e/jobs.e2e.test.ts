@@ -79,10 +79,16 @@ describe('remote jobs end to end', () => {
   const passing = () => ids().filter((id) => !failsSelfTest(id, FAIL_SHARE));
   const failing = () => ids().filter((id) => failsSelfTest(id, FAIL_SHARE));
 
+  /** Every job created, with its operation: the audit test checks each has its entry. */
+  const createdJobs: { id: string; operation: string }[] = [];
+  let abortedJob = '';
+
   async function create(body: Record<string, unknown>): Promise<string> {
     const created = await fx.request('POST', '/api/v1/jobs', body);
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    return (created.body['job'] as { id: string }).id;
+    const id = (created.body['job'] as { id: string }).id;
+    createdJobs.push({ id, operation: String(body['operation']) });
+    return id;
   }
   async function view(jobId: string): Promise<JobView> {
     return (await fx.api<JobView>(`/api/v1/jobs/${jobId}`)).body;
@@ -225,6 +231,7 @@ describe('remote jobs end to end', () => {
       rateLimitPerMinute: 4,
     });
     const done = await finished(jobId);
+    abortedJob = jobId;
     assert.equal(done.job.state, 'aborted', JSON.stringify(done));
     assert.ok(done.job.reason);
     const all = await executions(jobId);
@@ -263,16 +270,21 @@ describe('remote jobs end to end', () => {
   });
 
   it('records every job in the audit log', async () => {
-    const audit = await fx.api<{ items: { action: string; target: string; actor: string }[] }>(
-      '/api/v1/audit?actionPrefix=job&limit=1000',
-    );
+    const audit = await fx.api<{
+      items: { action: string; target: string; actor: string; details: Record<string, unknown> }[];
+    }>('/api/v1/audit?actionPrefix=job&limit=1000');
     assert.equal(audit.status, 200);
-    const actions = audit.body.items.map((e) => e.action);
-    const created = audit.body.items.filter((e) => e.action === 'job.created');
-    // reboot, factory reset, recovery, logs, self-test, sensors, command, unsupported command,
-    // offline, abort, isolation: one entry each (the refused factory reset left none).
-    assert.equal(created.length, 11, JSON.stringify(actions));
-    assert.ok(actions.includes('job.aborted'), JSON.stringify(actions));
+    const entries = audit.body.items;
+    // One job.created per job, with the operation: the refused factory reset (428) left none.
+    assert.equal(createdJobs.length, 11);
+    for (const job of createdJobs) {
+      const entry = entries.find((e) => e.action === 'job.created' && e.target === job.id);
+      assert.ok(entry, `no job.created entry for ${job.operation} job ${job.id}`);
+      assert.equal(entry.details['operation'], job.operation);
+      assert.ok(entry.actor.length > 0);
+    }
+    assert.equal(entries.filter((e) => e.action === 'job.created').length, createdJobs.length);
+    assert.ok(entries.some((e) => e.action === 'job.aborted' && e.target === abortedJob));
   });
 });
 

@@ -239,7 +239,13 @@ export function jobFlowContract(makeStores: () => Promise<Stores>): void {
 
     it('fails a command the device did not register, with a clear message', async () => {
       const [known, unknown] = await h.addDevices(2, true);
-      assert.ok(known && unknown);
+      const [offline] = await h.addDevices(1, false);
+      assert.ok(known && unknown && offline);
+      await h.stores.jobs.putCapabilities(
+        offline,
+        { kind: 'capabilities', operations: ['reboot'], commands: [] },
+        h.time.clock.now(),
+      );
       await h.status.status(
         device(known),
         { kind: 'capabilities', operations: ['command', 'reboot'], commands: [{ name: 'restart-app' }] },
@@ -262,13 +268,16 @@ export function jobFlowContract(makeStores: () => Promise<Stores>): void {
       const jobId = await h.create({
         operation: 'command',
         command: 'flush-cache',
-        target: { deviceIds: [known, unknown] },
+        target: { deviceIds: [known, unknown, offline] },
       });
       await h.dispatcher.tick();
       const failed = await h.stores.jobs.findExecution(jobId, known);
       assert.equal(failed?.state, 'failed');
       assert.equal(failed?.code, 'unsupported_command');
       assert.match(failed?.message ?? '', /did not register command flush-cache \(registered: restart-app\)/);
+      const offlineFailed = await h.stores.jobs.findExecution(jobId, offline);
+      assert.equal(offlineFailed?.state, 'failed', 'known capabilities fail it at once, offline or not');
+      assert.equal(offlineFailed?.code, 'unsupported_command');
       assert.deepEqual(
         runs(h).map((r) => r.deviceId),
         [unknown],
@@ -362,6 +371,10 @@ export function jobFlowContract(makeStores: () => Promise<Stores>): void {
         ConfirmationRequiredError,
       );
       await h.create({ operation: 'factory-reset', target: { deviceIds: [id] }, confirm: true });
+      await assert.rejects(
+        h.create({ operation: 'reboot', target: { deviceIds: [id] }, expiresAtMs: h.time.clock.now() }),
+        (err: unknown) => err instanceof ValidationError && err.details?.['field'] === 'expiresAtMs',
+      );
       await assert.rejects(
         h.create({ operation: 'reboot', target: { deviceIds: [id, 'ghost'] } }),
         (err: unknown) =>

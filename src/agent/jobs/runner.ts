@@ -49,17 +49,31 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   let stopped = false;
   /** Capabilities went out on the current connection; reports may follow. */
   let sessionReady = false;
+  /** The capabilities publish of the current connection while it awaits its PUBACK. */
+  let opening: Promise<void> | undefined;
+  /** The publish of each report in flight, by execution key. */
+  const inFlight = new Map<string, Promise<boolean>>();
   /** Latest report per execution not yet acknowledged by the broker, in send order. */
   const unsent = new Map<string, JobProgress>();
   let idleWaiters: (() => void)[] = [];
 
-  /** Sends now when the session is ready, else on the next connect; resolves true on PUBACK. */
+  /**
+   * Sends now when the session is ready, right after the capabilities when they are on their way,
+   * else on the next connect; resolves true on PUBACK.
+   */
   function send(progress: JobProgress): Promise<boolean> {
     const k = key(progress.executionId, progress.attempt);
     unsent.delete(k);
     unsent.set(k, progress);
-    if (!sessionReady || !link) return Promise.resolve(false);
-    return link.publish(progress).then(
+    if (sessionReady) return publishNow(k, progress);
+    // The flush after the capabilities' PUBACK (registered first) sends it; this waits for that send.
+    if (opening) return opening.then(() => inFlight.get(k) ?? false);
+    return Promise.resolve(false);
+  }
+
+  function publishNow(k: string, progress: JobProgress): Promise<boolean> {
+    if (!link) return Promise.resolve(false);
+    const sent = link.publish(progress).then(
       () => {
         if (unsent.get(k) === progress) unsent.delete(k);
         return true;
@@ -69,6 +83,11 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         return false;
       },
     );
+    inFlight.set(k, sent);
+    void sent.finally(() => {
+      if (inFlight.get(k) === sent) inFlight.delete(k);
+    });
+    return sent;
   }
 
   function report(run: JobRun, outcome: Omit<JobProgress, 'kind' | 'executionId' | 'attempt'>): JobProgress {
@@ -249,21 +268,27 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       sessionReady = false;
       const l = link;
       if (!l) return;
-      l.publish({
+      const capabilities = l.publish({
         kind: 'capabilities',
         operations: actions.operations().filter((op) => jobOperations.includes(op)),
         commands: actions.commands().map((c) => ({
           name: c.name,
           ...(c.description !== undefined ? { description: c.description.slice(0, 256) } : {}),
         })),
-      }).then(
+      });
+      const opened = capabilities.then(
         () => {
+          if (opening === opened) opening = undefined;
           if (!l.isConnected()) return;
           sessionReady = true;
-          for (const progress of [...unsent.values()]) void send(progress);
+          for (const [k, progress] of [...unsent]) void publishNow(k, progress);
         },
-        (err: unknown) => logger.debug({ err: (err as Error).message }, 'capabilities not sent'),
+        (err: unknown) => {
+          if (opening === opened) opening = undefined;
+          logger.debug({ err: (err as Error).message }, 'capabilities not sent');
+        },
       );
+      opening = opened;
     },
     onNotify(notify) {
       if (notify.kind === 'cancel') {
