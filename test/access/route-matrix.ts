@@ -13,6 +13,12 @@ export interface MatrixEntry {
   query?: string;
   /** JSON body for POST/PUT/PATCH; `{}` when not given. */
   body?: unknown;
+  /**
+   * The dummy request reaches devices beyond any group scope (fleet-wide defaults, defaults of a group
+   * that does not exist), so a principal scoped to a group is refused even with the permission:
+   * 403 naming `<permission> on every device`.
+   */
+  wholeFleet?: true;
 }
 
 export const routeMatrix: Record<string, MatrixEntry> = {
@@ -98,4 +104,25 @@ export const routeMatrix: Record<string, MatrixEntry> = {
   releaseOwner: { permission: 'provisioning:write' },
   listAudit: { permission: 'audit:read' },
   exportAudit: { permission: 'audit:read' },
+  // remote jobs
+  createJob: { permission: 'jobs:write' },
+  listJobs: { permission: 'jobs:read' },
+  cancelAllJobs: { permission: 'jobs:write' },
+  getJob: { permission: 'jobs:read' },
+  listJobExecutions: { permission: 'jobs:read' },
+  cancelJob: { permission: 'jobs:write' },
+  downloadJobLogs: { permission: 'jobs:read' },
+  listDeviceJobs: { permission: 'jobs:read' },
+  // device configuration
+  getDeviceConfig: { permission: 'config:read' },
+  setDeviceConfig: { permission: 'config:write' },
+  getFleetConfigDefaults: { permission: 'config:read' },
+  setFleetConfigDefaults: { permission: 'config:write', wholeFleet: true },
+  deleteFleetConfigDefaults: { permission: 'config:write', wholeFleet: true },
+  getGroupConfigDefaults: { permission: 'config:read' },
+  setGroupConfigDefaults: { permission: 'config:write' },
+  deleteGroupConfigDefaults: { permission: 'config:write', wholeFleet: true },
+  bulkDeviceConfig: { permission: 'config:write' },
+  // fleet plan
+  fleetPlan: { permission: 'system:read' },
 };
