@@ -62,6 +62,9 @@ export async function runAgentDaemon(configFile: string, daemonDeps: AgentDaemon
       return;
     }
     const renewal = renewalOptions(config, configFile);
+    // Remote configuration (with a stateDir): restart keys saved last run take effect now — the
+    // log level on the daemon's own logger, before jobs wraps it.
+    const configSync = await openDaemonConfigSync(deps, config, configFile);
     const rebooted = new AbortController();
     // Before the agent and telemetry: their log lines go into the ring a `logs` job bundles.
     const jobs = await createDaemonJobs(
@@ -72,8 +75,6 @@ export async function runAgentDaemon(configFile: string, daemonDeps: AgentDaemon
       () => rebooted.abort(),
     );
     if (jobs) deps = { ...deps, logger: jobs.deps.logger };
-    // Remote configuration (with a stateDir): restart keys saved last run take effect now.
-    const configSync = await openDaemonConfigSync(deps, config, configFile);
     const telemetry = config.telemetry
       ? await createDaemonTelemetry(
           deps,
