@@ -43,8 +43,12 @@ describe('agent daemon remote configuration', () => {
       shutdownSignal: stop.signal,
       signals: { once: () => undefined, off: () => undefined },
     });
-    return { logger, stop: () => (stop.abort(), done) };
+    const daemon = { logger, stop: () => (stop.abort(), done) };
+    running.push(daemon);
+    return daemon;
   }
+  /** Every daemon started, stopped again in `after` so a failed assertion cannot keep the process alive. */
+  const running: Array<{ stop: () => Promise<unknown> }> = [];
 
   before(async () => {
     fx = await createServerFixture();
@@ -76,6 +80,7 @@ describe('agent daemon remote configuration', () => {
   });
 
   after(async () => {
+    await Promise.all(running.map((daemon) => daemon.stop()));
     await fx?.close();
     await rm(dir, { recursive: true, force: true });
   });
