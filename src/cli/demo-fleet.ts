@@ -38,6 +38,8 @@ export async function startDemoFleet(
       },
       // Minute windows instead of the agent's five, so the demo's charts fill within minutes.
       telemetry: { sampleMs: 10_000, windowMs: 60_000, sendMs: 30_000 },
+      // Remote jobs (reboot, logs, self-test, sensors, custom commands) with simulated actions.
+      jobs: { deviceHttpUrl: `https://localhost:${new URL(server.deviceHttpUrl).port}` },
     },
   );
   void simulation.ramped.then((ramp) => logger.info({ ...ramp, devices }, 'demo fleet connected'));

@@ -88,8 +88,12 @@ export function createSimJobs(
     await new Promise<void>((resolve) => deps.timers.setTimeout(resolve, options.rebootDelayMs ?? 1000));
     sim.boots += 1;
     recording.logger.info({ deviceId: device.deviceId, bootReason: 'remote_reboot' }, 'booted');
-    await runner.start();
-    agent.start();
+    try {
+      await runner.start();
+    } finally {
+      // Whatever the runner says, the device powers on again.
+      agent.start();
+    }
   }
 
   const actions: DeviceActions = {
@@ -186,7 +190,18 @@ export function createSimJobs(
     }),
     bind(a) {
       agent = a;
-      runner.attach({ publish: (s) => a.publishJobStatus(s), isConnected: () => a.isConnected() });
+      runner.attach({
+        // A wrapper agent (updates, config) throws while it is down between two boots: a refused
+        // publish, which the runner keeps and sends after the next connect.
+        publish: (s) => {
+          try {
+            return a.publishJobStatus(s);
+          } catch (err) {
+            return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        },
+        isConnected: () => a.isConnected(),
+      });
     },
     state: () => structuredClone(sim),
   };
