@@ -17,6 +17,7 @@ import { TELEMETRY_DEFAULTS, type TelemetrySettings } from '../agent/telemetry/s
 import type { Agent, AgentDeps, AgentOptions } from '../agent/types.ts';
 import type { FaultLookup } from './sim-faults.ts';
 import { simTelemetrySource } from './sim-telemetry.ts';
+import { currentBootAgent } from './current-boot-agent.ts';
 
 export interface SimTelemetryOptions {
   /** Sample period of every metric, in ms; default the agent's (health 60 s, application 10 s). */
@@ -124,13 +125,7 @@ export function createTelemetryAgent(
     agent.start();
   }
 
-  const live = (): Agent => {
-    if (!current) throw new Error(`simulated device ${agentOptions.deviceId} is not running`);
-    return current.agent;
-  };
-
-  return {
-    deviceId: agentOptions.deviceId,
+  return currentBootAgent(agentOptions.deviceId, () => current?.agent, {
     start() {
       if (powered) return;
       powered = true;
@@ -147,14 +142,5 @@ export function createTelemetryAgent(
       await running.telemetry.stop();
       await running.agent.stop();
     },
-    isConnected: () => current?.agent.isConnected() ?? false,
-    state: () => live().state(),
-    setFirmwareVersion: (version) => live().setFirmwareVersion(version),
-    updateState: (partial) => live().updateState(partial),
-    publishUpdateStatus: (status) => live().publishUpdateStatus(status),
-    publishTelemetry: (batch) => live().publishTelemetry(batch),
-    publishJobStatus: (status) => live().publishJobStatus(status),
-    publishConfigReported: (report) => live().publishConfigReported(report),
-    setHeartbeatIntervalS: (seconds) => live().setHeartbeatIntervalS(seconds),
-  };
+  });
 }

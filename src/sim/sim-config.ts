@@ -13,6 +13,7 @@ import type { DeviceTelemetry } from '../agent/telemetry/device-telemetry.ts';
 import type { TelemetrySettings } from '../agent/telemetry/settings.ts';
 import type { Agent, AgentDeps, AgentOptions } from '../agent/types.ts';
 import { AGENT_DEFAULTS } from '../agent/types.ts';
+import { currentBootAgent } from './current-boot-agent.ts';
 
 /** What a simulated device runs with when the server wants nothing else. */
 export interface SimConfigOptions {
@@ -64,13 +65,7 @@ export function createConfigAgent(
     agent.start();
   }
 
-  const live = (): Agent => {
-    if (!current) throw new Error(`simulated device ${agentOptions.deviceId} is not running`);
-    return current.agent;
-  };
-
-  return {
-    deviceId: agentOptions.deviceId,
+  return currentBootAgent(agentOptions.deviceId, () => current?.agent, {
     start() {
       if (powered) return;
       powered = true;
@@ -88,14 +83,5 @@ export function createConfigAgent(
       await running.telemetry?.stop();
       await running.agent.stop();
     },
-    isConnected: () => current?.agent.isConnected() ?? false,
-    state: () => live().state(),
-    setFirmwareVersion: (version) => live().setFirmwareVersion(version),
-    updateState: (partial) => live().updateState(partial),
-    publishUpdateStatus: (status) => live().publishUpdateStatus(status),
-    publishTelemetry: (batch) => live().publishTelemetry(batch),
-    publishJobStatus: (status) => live().publishJobStatus(status),
-    publishConfigReported: (report) => live().publishConfigReported(report),
-    setHeartbeatIntervalS: (seconds) => live().setHeartbeatIntervalS(seconds),
-  };
+  });
 }

@@ -190,18 +190,9 @@ export function createSimJobs(
     }),
     bind(a) {
       agent = a;
-      runner.attach({
-        // A wrapper agent (updates, config) throws while it is down between two boots: a refused
-        // publish, which the runner keeps and sends after the next connect.
-        publish: (s) => {
-          try {
-            return a.publishJobStatus(s);
-          } catch (err) {
-            return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        },
-        isConnected: () => a.isConnected(),
-      });
+      // A rebooting device's agent refuses publishes between two boots: the runner keeps those
+      // reports and sends them after the next connect.
+      runner.attach({ publish: (s) => a.publishJobStatus(s), isConnected: () => a.isConnected() });
     },
     state: () => structuredClone(sim),
   };

@@ -21,6 +21,7 @@ import { nodeDisk } from '../agent/update/disk.ts';
 import type { DeviceTelemetry } from '../agent/telemetry/device-telemetry.ts';
 import type { UpdateClientOptions } from '../agent/update/types.ts';
 import { errorRateFactor, isHealthyImage } from './sim-firmware.ts';
+import { currentBootAgent } from './current-boot-agent.ts';
 
 export interface SimUpdateOptions {
   /** `https://host:port` of the device API (offers, TUF metadata, images). */
@@ -140,13 +141,7 @@ export function createUpdatingAgent(
     if (powered) await boot();
   }
 
-  const live = (): Agent => {
-    if (!current) throw new Error(`simulated device ${agentOptions.deviceId} is not running`);
-    return current.agent;
-  };
-
-  return {
-    deviceId: agentOptions.deviceId,
+  return currentBootAgent(agentOptions.deviceId, () => current?.agent, {
     start() {
       if (powered) return;
       powered = true;
@@ -159,14 +154,5 @@ export function createUpdatingAgent(
       await booting;
       await shutdown();
     },
-    isConnected: () => current?.agent.isConnected() ?? false,
-    state: () => live().state(),
-    setFirmwareVersion: (version) => live().setFirmwareVersion(version),
-    updateState: (partial) => live().updateState(partial),
-    publishUpdateStatus: (status) => live().publishUpdateStatus(status),
-    publishTelemetry: (batch) => live().publishTelemetry(batch),
-    publishJobStatus: (status) => live().publishJobStatus(status),
-    publishConfigReported: (report) => live().publishConfigReported(report),
-    setHeartbeatIntervalS: (seconds) => live().setHeartbeatIntervalS(seconds),
-  };
+  });
 }
