@@ -7,8 +7,11 @@
 import type { JobStore } from '../store/job-types.ts';
 import type { JobSpec } from './job-spec.ts';
 
-/** Specs kept at once; least recently used out first (active jobs are few). */
-const DEFAULT_CAPACITY = 256;
+/**
+ * Specs kept at once, least recently used out first: active jobs are few, and a spec with a full
+ * `deviceIds` target is about 0.3 MB.
+ */
+const DEFAULT_CAPACITY = 32;
 
 export interface JobSpecCache {
   /** The job's spec, or undefined when there is no such job. */
