@@ -85,6 +85,7 @@ import { startJobDriver } from './jobs/job-driver.ts';
 import { jobLogFiles } from './jobs/job-logs.ts';
 import { createJobMetrics } from './jobs/job-metrics.ts';
 import { createJobService } from './jobs/job-service.ts';
+import { createJobSpecCache } from './jobs/job-spec-cache.ts';
 import { createJobStatusHandler } from './jobs/job-status-handler.ts';
 
 import { deviceConfigRoutes } from './api/routes/device-config.ts';
@@ -243,12 +244,14 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     // Remote jobs: the dispatcher publishes through the gateway and hears of connects and statuses.
     const jobLogger = logger.child({ component: 'jobs' });
     const onJobTransition = createJobMetrics(metricsRegistry);
+    const jobSpecs = createJobSpecCache(stores.jobs);
     const jobDispatcher = createJobDispatcher({
       jobs: stores.jobs,
       audit: stores.provisioning,
       clock,
       logger: jobLogger,
       onTransition: onJobTransition,
+      specs: jobSpecs,
       publish: (deviceId, notify) => {
         if (!started.gateway) return Promise.reject(new UnavailableError('the MQTT gateway is not running'));
         return started.gateway.publishToDevice(deviceId, 'jobs/notify', notify, { retain: false });
@@ -259,6 +262,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
       dispatcher: jobDispatcher,
       logger: jobLogger,
       onTransition: onJobTransition,
+      specs: jobSpecs,
     });
     // A device that (re)connects gets its pending executions at once, after the registry marked it online.
     const deviceEvents: typeof registry = {

@@ -13,6 +13,7 @@ import type { ExecutionRecord, JobRecord, JobStore } from '../store/job-types.ts
 import type { ProvisioningStore } from '../store/provisioning-types.ts';
 import { applyExecutionEvent, type EventOutcome, type TransitionListener } from './execution-events.ts';
 import { cancelMessage, runMessage, unsupportedReason } from './job-notify.ts';
+import { createJobSpecCache, type JobSpecCache } from './job-spec-cache.ts';
 import {
   abortThresholdReached,
   allExecutionsFinished,
@@ -35,7 +36,12 @@ export interface JobDispatcherDeps {
   /** Publishes on the device's `jobs/notify` (QoS 1, not retained); rejects when it could not. */
   publish(deviceId: string, notify: JobNotify): Promise<void>;
   onTransition?: TransitionListener;
+  /** Shared with the status handler; one of its own when not given. */
+  specs?: JobSpecCache;
 }
+
+/** What sending an execution needs of its job (id and the immutable spec). */
+type JobRef = Pick<JobRecord, 'id' | 'spec'>;
 
 export interface JobDispatcher {
   /** One pass over every active job. */
@@ -54,9 +60,10 @@ export interface JobDispatcher {
 
 export function createJobDispatcher(deps: JobDispatcherDeps): JobDispatcher {
   const { jobs, clock, logger } = deps;
+  const specs = deps.specs ?? createJobSpecCache(jobs);
 
   const apply = (
-    job: JobRecord,
+    job: JobRef,
     execution: ExecutionRecord,
     event: ExecutionEvent,
     outcome: EventOutcome,
@@ -83,13 +90,13 @@ export function createJobDispatcher(deps: JobDispatcherDeps): JobDispatcher {
   }
 
   /** Sends one queued execution: fails it at once when the device cannot run it. */
-  async function sendQueued(job: JobRecord, execution: ExecutionRecord, nowMs: number): Promise<boolean> {
+  async function sendQueued(job: JobRef, execution: ExecutionRecord, nowMs: number): Promise<boolean> {
     const capabilities = (await jobs.getCapabilities([execution.deviceId])).get(execution.deviceId);
     return sendWith(job, execution, capabilities, nowMs);
   }
 
   async function sendWith(
-    job: JobRecord,
+    job: JobRef,
     execution: ExecutionRecord,
     capabilities: Parameters<typeof unsupportedReason>[1],
     nowMs: number,
@@ -99,6 +106,7 @@ export function createJobDispatcher(deps: JobDispatcherDeps): JobDispatcher {
       await apply(job, execution, { kind: 'unsupported' }, unsupported, nowMs);
       return false;
     }
+    // Stored as sent before the message goes out.
     const sent = await apply(job, execution, { kind: 'send' }, {}, nowMs);
     if (!sent.applied) return false;
     await publish(execution.deviceId, runMessage(job.id, job.spec, sent.execution));
@@ -246,11 +254,11 @@ export function createJobDispatcher(deps: JobDispatcherDeps): JobDispatcher {
 
     async deliver(deviceId) {
       const nowMs = clock.now();
-      const cache = new Map<string, JobRecord | undefined>();
+      // Only executions of in-progress jobs come back; the spec is all the job adds.
       for (const execution of await jobs.pendingExecutionsOfDevice(deviceId)) {
-        if (!cache.has(execution.jobId)) cache.set(execution.jobId, await jobs.getJob(execution.jobId));
-        const job = cache.get(execution.jobId);
-        if (job?.state !== 'in-progress') continue;
+        const spec = await specs.get(execution.jobId);
+        if (spec === undefined) continue;
+        const job: JobRef = { id: execution.jobId, spec };
         if (execution.state === 'sent') {
           // The device may have missed it while offline; it answers a duplicate from its record.
           await publish(deviceId, runMessage(job.id, job.spec, execution));

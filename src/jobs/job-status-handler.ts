@@ -9,14 +9,18 @@ import type { JobStatusHandler } from '../gateway/types.ts';
 import type { JobStore } from '../store/job-types.ts';
 import { applyExecutionEvent, type TransitionListener } from './execution-events.ts';
 import type { JobDispatcher } from './job-dispatcher.ts';
+import { createJobSpecCache, type JobSpecCache } from './job-spec-cache.ts';
 
 export function createJobStatusHandler(deps: {
   jobs: JobStore;
   dispatcher: Pick<JobDispatcher, 'deliver'>;
   logger: Logger;
   onTransition?: TransitionListener;
+  /** Shared with the dispatcher; one of its own when not given. */
+  specs?: JobSpecCache;
 }): JobStatusHandler {
   const { jobs, logger } = deps;
+  const specs = deps.specs ?? createJobSpecCache(jobs);
 
   async function progress(deviceId: string, report: JobProgress, atMs: number): Promise<void> {
     const execution = await jobs.getExecution(report.executionId);
@@ -27,9 +31,9 @@ export function createJobStatusHandler(deps: {
       );
       return;
     }
-    const job = await jobs.getJob(execution.jobId);
-    if (job === undefined) return;
-    const retry = report.state === 'failed' && execution.attempt <= job.spec.maxRetries;
+    const spec = await specs.get(execution.jobId);
+    if (spec === undefined) return;
+    const retry = report.state === 'failed' && execution.attempt <= spec.maxRetries;
     const outcome = {
       ...(report.code !== undefined && { code: report.code }),
       ...(report.message !== undefined && { message: report.message }),
@@ -37,7 +41,7 @@ export function createJobStatusHandler(deps: {
     };
     const applied = await applyExecutionEvent(
       { jobs, onTransition: deps.onTransition },
-      job.spec,
+      spec,
       execution,
       { kind: 'report', attempt: report.attempt, state: report.state, retry },
       outcome,
