@@ -191,7 +191,7 @@ export async function measureDownloads(
   try {
     const upload = await fetch(`http://127.0.0.1:${flotilla.httpPort}/api/v1/firmware/artifacts`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'application/octet-stream', authorization: flotilla.authorization },
       body: image,
     });
     if (!upload.ok) throw new Error(`upload to Flotilla failed: ${upload.status}`);

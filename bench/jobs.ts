@@ -108,13 +108,18 @@ interface ExecutionRow {
   finishedAtMs: number | null;
 }
 
-async function api<T>(base: string, path: string, init?: RequestInit): Promise<T> {
-  const token = process.env['FLOTILLA_TOKEN'];
-  const res = await fetch(`${base}${path}`, {
+/** The management API of the server under test: its URL and the `Authorization` header to send. */
+interface ApiBase {
+  url: string;
+  authorization: string;
+}
+
+async function api<T>(base: ApiBase, path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${base.url}${path}`, {
     ...init,
     headers: {
       'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      authorization: base.authorization,
       ...init?.headers,
     },
   });
@@ -124,7 +129,7 @@ async function api<T>(base: string, path: string, init?: RequestInit): Promise<T
 
 async function measureFlotilla(dataDir: string, options: JobsBenchOptions) {
   const flotilla = await startFlotilla(dataDir);
-  const base = `http://127.0.0.1:${flotilla.httpPort}`;
+  const base = { url: `http://127.0.0.1:${flotilla.httpPort}`, authorization: flotilla.authorization };
   let sim: SimulationHandle | undefined;
   try {
     const connected = await connectFleet(dataDir, `mqtts://localhost:${flotilla.mqttPort}`, options);

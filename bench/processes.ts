@@ -6,6 +6,7 @@ import { freePort } from '../test/helpers/wait.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetPkiPaths } from '../src/pki/fleet-paths.ts';
+import { adminAuthorization } from './bench-auth.ts';
 
 export { freePort };
 
@@ -88,7 +89,15 @@ export async function startFlotilla(
   dataDir: string,
   /** Extra `flotilla server` flags (e.g. `--store postgres`) and environment (e.g. the schema). */
   extra: { args?: string[]; env?: Record<string, string> } = {},
-): Promise<MeasuredProcess & { httpPort: number; mqttPort: number; deviceHttpPort: number }> {
+): Promise<
+  MeasuredProcess & {
+    httpPort: number;
+    mqttPort: number;
+    deviceHttpPort: number;
+    /** `Authorization` header value for the management API (the first admin's token). */
+    authorization: string;
+  }
+> {
   const [httpPort, mqttPort, deviceHttpPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
@@ -112,7 +121,8 @@ export async function startFlotilla(
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...extra.env } },
   );
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 'flotilla server');
-  return { ...measured(child, 'flotilla'), httpPort, mqttPort, deviceHttpPort };
+  const authorization = await adminAuthorization(httpPort, dataDir);
+  return { ...measured(child, 'flotilla'), httpPort, mqttPort, deviceHttpPort, authorization };
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port` (the port is taken). */

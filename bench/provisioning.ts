@@ -28,7 +28,7 @@ interface BatchResponse {
 }
 
 export async function measureProvisioning(
-  server: MeasuredProcess & { httpPort: number; mqttPort: number },
+  server: MeasuredProcess & { httpPort: number; mqttPort: number; authorization: string },
   devices: number,
   concurrency: number,
 ): Promise<ProvisioningResult> {
@@ -38,7 +38,7 @@ export async function measureProvisioning(
   );
   const response = await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/factory/batches`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: server.authorization },
     body: JSON.stringify({ serials, hardwareModel: 'bench-board', hardwareRevision: 'A' }),
   });
   if (response.status !== 201)

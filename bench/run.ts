@@ -203,7 +203,9 @@ for (const devices of sizes) {
           broker: flotilla,
           settled: async () => {
             const summary = (await (
-              await fetch(`http://127.0.0.1:${flotilla.httpPort}/api/v1/fleet/summary`)
+              await fetch(`http://127.0.0.1:${flotilla.httpPort}/api/v1/fleet/summary`, {
+                headers: { authorization: flotilla.authorization },
+              })
             ).json()) as { online: number };
             return summary.online === devices;
           },

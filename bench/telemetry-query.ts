@@ -172,6 +172,7 @@ async function seed(
 }
 
 async function time(
+  authorization: string,
   url: string,
   requests: number,
   size: (body: Record<string, unknown>) => number,
@@ -181,7 +182,7 @@ async function time(
   let result = 0;
   for (let r = 0; r < requests; r++) {
     const started = performance.now();
-    const res = await fetch(url.replace('{i}', String(r)));
+    const res = await fetch(url.replace('{i}', String(r)), { headers: { authorization } });
     const body = (await res.json()) as Record<string, unknown>;
     ms.push(performance.now() - started);
     if (!res.ok) throw new Error(`${query}: HTTP ${res.status} ${JSON.stringify(body)}`);
@@ -225,10 +226,11 @@ export async function measureQueries(
     const n = options.requests;
     const latencies: Latency[] = [];
     // Warm-up: the first request of each kind pays for statement preparation.
-    await fetch(`${series('raw')}${pick(0)}`);
+    await fetch(`${series('raw')}${pick(0)}`, { headers: { authorization: server.authorization } });
     const perDevice = async (resolution: string, label: string) => {
       const ms: Latency[] = [];
-      for (let r = 0; r < n; r++) ms.push(await time(`${series(resolution)}${pick(r)}`, 1, points, label));
+      for (let r = 0; r < n; r++)
+        ms.push(await time(server.authorization, `${series(resolution)}${pick(r)}`, 1, points, label));
       const sorted = ms.map((m) => m.p50Ms).sort((a, b) => a - b);
       return {
         query: label,
@@ -242,6 +244,7 @@ export async function measureQueries(
     latencies.push(await perDevice('hour', 'one device, battery_pct, last 24 h, hourly rollups'));
     latencies.push(
       await time(
+        server.authorization,
         `${api}/devices/count?where=${where}`,
         n,
         (b) => b['count'] as number,
@@ -250,6 +253,7 @@ export async function measureQueries(
     );
     latencies.push(
       await time(
+        server.authorization,
         `${api}/devices?where=${where}&limit=100`,
         n,
         items,
@@ -258,6 +262,7 @@ export async function measureQueries(
     );
     latencies.push(
       await time(
+        server.authorization,
         `${api}/telemetry/latest?${latestIds}`,
         n,
         items,
