@@ -2,10 +2,9 @@
 import type { Command } from 'commander';
 import { loadServerConfig } from '../config/load.ts';
 import { createLogger } from '../infra/logger.ts';
-import { startServer, type RunningServer } from '../server.ts';
+import type { RunningServer } from '../server.ts';
 import { join, resolve } from 'node:path';
 import { INITIAL_PASSWORD_FILE } from '../access/bootstrap.ts';
-import { startDemoFleet } from './demo-fleet.ts';
 
 interface ServerFlags {
   config?: string;
@@ -80,6 +79,8 @@ export function registerServerCommand(program: Command): void {
     .action(async (flags: ServerFlags) => {
       const config = loadServerConfig({ file: flags.config, env: process.env, flags: flagsToConfig(flags) });
       const logger = createLogger(config.log.level);
+      // Loaded here, not at the top: every other `flotilla` command starts without the whole server.
+      const { startServer } = await import('../server.ts');
       const server = await startServer(config, {
         logger,
         ...(process.env['FLOTILLA_ADMIN_PASSWORD']
@@ -87,7 +88,9 @@ export function registerServerCommand(program: Command): void {
           : {}),
       });
       const demo =
-        config.demoDevices > 0 ? await startDemoFleet(server, config.demoDevices, logger) : undefined;
+        config.demoDevices > 0
+          ? await (await import('./demo-fleet.ts')).startDemoFleet(server, config.demoDevices, logger)
+          : undefined;
 
       process.stdout.write(
         `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n${loginLine(server)}  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  device HTTPS       ${server.deviceHttpUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
