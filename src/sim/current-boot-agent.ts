@@ -38,3 +38,31 @@ export function currentBootAgent(
     publishConfigReported: (report) => publish((agent) => agent.publishConfigReported(report)),
   };
 }
+
+/**
+ * Power for a device whose boot is asynchronous: `start` queues a boot (once while powered), `stop`
+ * waits for a boot in progress and then shuts the running parts down.
+ */
+export function bootPower(
+  deviceId: string,
+  logger: { error(obj: Record<string, unknown>, msg: string): void },
+  boot: () => Promise<void>,
+  shutdown: () => Promise<void>,
+): Pick<Agent, 'start' | 'stop'> {
+  let powered = false;
+  let booting: Promise<void> = Promise.resolve();
+  return {
+    start() {
+      if (powered) return;
+      powered = true;
+      booting = booting.then(boot).catch((err: unknown) => {
+        logger.error({ deviceId, err: (err as Error).message }, 'boot failed');
+      });
+    },
+    async stop() {
+      powered = false;
+      await booting;
+      await shutdown();
+    },
+  };
+}

@@ -17,7 +17,7 @@ import { TELEMETRY_DEFAULTS, type TelemetrySettings } from '../agent/telemetry/s
 import type { Agent, AgentDeps, AgentOptions } from '../agent/types.ts';
 import type { FaultLookup } from './sim-faults.ts';
 import { simTelemetrySource } from './sim-telemetry.ts';
-import { currentBootAgent } from './current-boot-agent.ts';
+import { bootPower, currentBootAgent } from './current-boot-agent.ts';
 
 export interface SimTelemetryOptions {
   /** Sample period of every metric, in ms; default the agent's (health 60 s, application 10 s). */
@@ -113,8 +113,6 @@ export function createTelemetryAgent(
   makeTelemetry: () => Promise<DeviceTelemetry>,
 ): Agent {
   let current: { agent: Agent; telemetry: DeviceTelemetry } | undefined;
-  let powered = false;
-  let booting: Promise<void> = Promise.resolve();
 
   async function boot(): Promise<void> {
     const telemetry = await makeTelemetry();
@@ -125,22 +123,17 @@ export function createTelemetryAgent(
     agent.start();
   }
 
-  return currentBootAgent(agentOptions.deviceId, () => current?.agent, {
-    start() {
-      if (powered) return;
-      powered = true;
-      booting = booting.then(boot).catch((err: unknown) => {
-        deps.logger.error({ deviceId: agentOptions.deviceId, err: (err as Error).message }, 'boot failed');
-      });
-    },
-    async stop() {
-      powered = false;
-      await booting;
-      const running = current;
-      current = undefined;
-      if (!running) return;
-      await running.telemetry.stop();
-      await running.agent.stop();
-    },
-  });
+  async function shutdown(): Promise<void> {
+    const running = current;
+    current = undefined;
+    if (!running) return;
+    await running.telemetry.stop();
+    await running.agent.stop();
+  }
+
+  return currentBootAgent(
+    agentOptions.deviceId,
+    () => current?.agent,
+    bootPower(agentOptions.deviceId, deps.logger, boot, shutdown),
+  );
 }

@@ -13,7 +13,7 @@ import type { DeviceTelemetry } from '../agent/telemetry/device-telemetry.ts';
 import type { TelemetrySettings } from '../agent/telemetry/settings.ts';
 import type { Agent, AgentDeps, AgentOptions } from '../agent/types.ts';
 import { AGENT_DEFAULTS } from '../agent/types.ts';
-import { currentBootAgent } from './current-boot-agent.ts';
+import { bootPower, currentBootAgent } from './current-boot-agent.ts';
 
 /** What a simulated device runs with when the server wants nothing else. */
 export interface SimConfigOptions {
@@ -40,8 +40,6 @@ export function createConfigAgent(
   },
 ): Agent {
   let current: SimConfigDevice | undefined;
-  let powered = false;
-  let booting: Promise<void> = Promise.resolve();
 
   async function boot(): Promise<void> {
     await mkdir(input.dir, { recursive: true });
@@ -65,23 +63,18 @@ export function createConfigAgent(
     agent.start();
   }
 
-  return currentBootAgent(agentOptions.deviceId, () => current?.agent, {
-    start() {
-      if (powered) return;
-      powered = true;
-      booting = booting.then(boot).catch((err: unknown) => {
-        deps.logger.error({ deviceId: agentOptions.deviceId, err: (err as Error).message }, 'boot failed');
-      });
-    },
-    async stop() {
-      powered = false;
-      await booting;
-      const running = current;
-      current = undefined;
-      if (!running) return;
-      await running.config.stop();
-      await running.telemetry?.stop();
-      await running.agent.stop();
-    },
-  });
+  async function shutdown(): Promise<void> {
+    const running = current;
+    current = undefined;
+    if (!running) return;
+    await running.config.stop();
+    await running.telemetry?.stop();
+    await running.agent.stop();
+  }
+
+  return currentBootAgent(
+    agentOptions.deviceId,
+    () => current?.agent,
+    bootPower(agentOptions.deviceId, deps.logger, boot, shutdown),
+  );
 }
