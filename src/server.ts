@@ -2,7 +2,8 @@
  * The composition root: builds every part from the config, starts them in order and stops them
  * in reverse (devices disconnected, pending writes flushed, store closed last).
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { createWebAssets } from './web/web-assets.ts';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -543,11 +544,10 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           logger,
         })
       : undefined;
-    const indexHtml = await readFile(new URL('./web/index.html', import.meta.url), 'utf8');
     const http = createHttpServer({
       logger,
       metricsRegistry,
-      indexHtml,
+      web: createWebAssets(),
       version: FLOTILLA_VERSION,
       auth: config.auth.enabled
         ? { authenticator: access.authenticator, metricsPublic: config.auth.metricsPublic }

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { PUBLIC, isRawResponse, type ApiRoute, type SessionCookie } from './route.ts';
 import { toErrorResponse, validationErrorFrom } from './error-mapping.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import type { WebAsset, WebAssets } from '../web/web-assets.ts';
 import { anonymousPrincipal, unrestrictedPrincipal, type Principal } from '../access/principal.ts';
 import { SESSION_COOKIE, type Authenticator } from '../access/authenticator.ts';
 import type { Permission } from '../access/permissions.ts';
@@ -27,7 +28,8 @@ export interface HttpServerDeps {
   metricsRegistry: Registry;
   routes: ApiRoute[];
   /** The HTML of the web page served at `/`. */
-  indexHtml: string;
+  /** The dashboard (src/web); absent in tests that only need the API. */
+  web?: WebAssets;
   version: string;
   auth?: HttpAuth;
 }
@@ -186,6 +188,24 @@ export function createHttpServer(deps: HttpServerDeps) {
     const text = await deps.metricsRegistry.metrics();
     return reply.type(deps.metricsRegistry.contentType).send(text);
   });
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(deps.indexHtml));
+  const web = deps.web;
+  if (web !== undefined) {
+    const serve = async (request: FastifyRequest, reply: FastifyReply, asset: WebAsset, maxAgeS: number) => {
+      reply
+        .header('etag', asset.etag)
+        .header('cache-control', `private, max-age=${maxAgeS}, must-revalidate`);
+      reply.header('vary', 'accept-encoding').type(asset.contentType);
+      if (request.headers['if-none-match'] === asset.etag) return reply.status(304).send();
+      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? ''))
+        return reply.header('content-encoding', 'gzip').send(asset.gzipped);
+      return reply.send(asset.body);
+    };
+    app.get('/', async (request, reply) => serve(request, reply, await web.index(), 0));
+    for (const name of ['app.js', 'app.css'])
+      app.get(`/${name}`, async (request, reply) => {
+        const asset = await web.asset(name);
+        return asset === undefined ? reply.status(404).send() : serve(request, reply, asset, 0);
+      });
+  }
   return app;
 }

@@ -137,10 +137,24 @@ describe('management HTTP API', () => {
     assert.equal(check.code, 0, check.output);
   });
 
-  it('serves the web page with the fleet numbers', async () => {
-    const response = await fetch(`http://127.0.0.1:${fx.httpPort}/`);
-    assert.equal(response.status, 200);
-    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
-    assert.match(await response.text(), /\/api\/v1\/fleet\/summary/);
+  it('serves the dashboard: the page, its bundle gzip-compressed, and 304 for a known ETag', async () => {
+    const base = `http://127.0.0.1:${fx.httpPort}`;
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<script type="module" src="\/app\.js">/);
+    for (const [name, type] of [
+      ['app.js', /text\/javascript/],
+      ['app.css', /text\/css/],
+    ] as const) {
+      const asset = await fetch(`${base}/${name}`, { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(asset.status, 200, name);
+      assert.match(asset.headers.get('content-type') ?? '', type);
+      assert.equal(asset.headers.get('content-encoding'), 'gzip');
+      assert.ok((await asset.text()).length > 1000, name);
+      const etag = asset.headers.get('etag') ?? '';
+      const again = await fetch(`${base}/${name}`, { headers: { 'if-none-match': etag } });
+      assert.equal(again.status, 304);
+    }
   });
 });

@@ -53,7 +53,6 @@ describe('tiered telemetry queries (HTTP API)', () => {
         }),
         ...telemetryArchiveRoutes({ catalog: stores.telemetryRetention }),
       ],
-      indexHtml: '',
       version: 'test',
     });
   });

@@ -1,0 +1,7 @@
+/** Placeholder: filled in by the page's owner. */
+import type { PageProps } from '../app.tsx';
+import { PageHeader } from '../ui/layout.tsx';
+
+export function DevicesPage(_props: PageProps) {
+  return <PageHeader title="DevicesPage" />;
+}
