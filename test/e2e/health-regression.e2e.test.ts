@@ -29,6 +29,7 @@ interface Gate {
 }
 interface View {
   rollout: { state: { status: string; stageIndex: number; pauseReason: Json | null } };
+  timeline: Json[];
   stages: Array<{ devices: number; current: boolean; gates: Gate[] }>;
   devices: Record<string, number>;
 }
@@ -45,7 +46,7 @@ describe('the health-regression gate over a simulated fleet with telemetry', { t
     ],
     gates: {
       // Seconds of device time instead of hours: the fleet reports every second.
-      healthRegression: { windowS: 600, minDevices: 2, minDeviceHours: 0.005 },
+      healthRegression: { windowS: 600, minObservationS: 10, minDevices: 2, minDeviceHours: 0.005 },
     },
   });
 
@@ -109,7 +110,8 @@ describe('the health-regression gate over a simulated fleet with telemetry', { t
     await fx.publishRelease(MODEL, '4.0.0', simulatedImage(MODEL, '4.0.0', { errorProne: true }));
     const id = await create('4.0.0');
     const paused = await waitForStatus(id, 'paused');
-    assert.equal(paused.rollout.state.stageIndex, 0);
+    // On failure, the timeline says how the canary stage was left.
+    assert.equal(paused.rollout.state.stageIndex, 0, JSON.stringify({ ...paused, devices: undefined }));
     assert.equal(
       paused.rollout.state.pauseReason?.['gate'],
       'health-regression',

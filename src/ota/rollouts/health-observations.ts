@@ -44,8 +44,6 @@ export interface TelemetryReader {
 
 /** Devices compared per side at most: a fixed sample keeps a tick's reads bounded at any fleet size. */
 export const HEALTH_SAMPLE_DEVICES = 500;
-/** Shorter observation ranges say nothing and are left out. */
-const MIN_RANGE_MS = 60_000;
 
 /** The telemetry metric each compared metric is computed from. */
 const sourceMetric = (metric: RegressionMetric): string =>
@@ -102,7 +100,7 @@ export function healthRanges(
       baseline.push({ deviceId: member.deviceId, fromMs: windowStart, toMs: member.startedAtMs });
     }
   }
-  const long = (r: DeviceRange) => r.toMs - r.fromMs >= MIN_RANGE_MS;
+  const long = (r: DeviceRange) => r.toMs - r.fromMs >= config.minObservationS * 1000;
   const current = baseline.filter(long);
   const useBefore = current.length < config.minDevices;
   return {

@@ -39,6 +39,11 @@ export const healthRegressionSchema = z.strictObject({
     .min(60)
     .max(30 * 86400)
     .default(86400),
+  /**
+   * A device's observation range shorter than this (updated less than this ago) says nothing yet
+   * and is left out, on both sides.
+   */
+  minObservationS: z.number().int().min(1).max(86400).default(60),
   /** Devices with data needed on each side before the gate can pass. */
   minDevices: z.number().int().min(1).max(10_000).default(3),
   /** Device-hours of post-update data needed across the updated devices before it can pass. */
