@@ -36,6 +36,7 @@ describe('parseRolloutSpec', () => {
       healthRegression: {
         enabled: true,
         windowS: 86_400,
+        minObservationS: 60,
         minDevices: 3,
         minDeviceHours: 1,
         alpha: 0.01,
