@@ -62,7 +62,7 @@ export function AlertRow(props: { alert: AlertView }) {
         <td>
           <Badge value={alert.state} />
         </td>
-        <td>
+        <td class="alert-subject">
           <Subject subject={alert.subject} />
         </td>
         <td class="alert-what">

@@ -121,7 +121,9 @@ function AlertTable(props: { items: AlertView[]; filtered: boolean }) {
             <th>State</th>
             <th>Subject</th>
             <th>Rule and detail</th>
-            <th title="Times raised while unresolved">Count</th>
+            <th class="num" title="Times raised while unresolved">
+              Count
+            </th>
             <th>First raised</th>
             <th>Last raised</th>
             <th>Escalation</th>

@@ -12,7 +12,7 @@ import { ErrorBox, useAction } from '../ui/async.tsx';
 import { useConfirm } from '../ui/confirm.tsx';
 import { formatNumber } from '../ui/format.ts';
 import { Card } from '../ui/layout.tsx';
-import { QueryInput, isQueryError, useDryRun } from '../ui/query-input.tsx';
+import { QueryInput, devicesText, isQueryError, useDryRun } from '../ui/query-input.tsx';
 import { ConfigConflicts } from './config-conflicts.tsx';
 
 type BulkResult = z.infer<typeof bulkResultSchema>;
@@ -61,7 +61,7 @@ export function BulkConfigCard() {
     if (body === undefined || preview === undefined) return;
     const keys = [...Object.keys(body['set'] as object), ...(body['unset'] as string[]).map((k) => `−${k}`)];
     const ok = await confirm.ask({
-      title: `Change config on ${formatNumber(reachable)} ${reachable === 1 ? 'device' : 'devices'}?`,
+      title: `Change config on ${devicesText(reachable)}?`,
       body: (
         <p>
           Keys {keys.join(', ')} in the own configuration of the devices <code>{form.where}</code> selects.
@@ -136,7 +136,7 @@ export function BulkConfigCard() {
               disabled={apply.busy || dryRun.loading || preview === undefined || reachable <= 0}
               onClick={() => void apply.run()}
             >
-              {preview === undefined ? 'Apply' : `Apply to ${formatNumber(reachable)} devices`}
+              {preview === undefined ? 'Apply' : `Apply to ${devicesText(reachable)}`}
             </button>
           </div>
         </Can>

@@ -11,9 +11,8 @@ import { post } from '../api.ts';
 import { navigate } from '../router.tsx';
 import { ErrorBox, useAction } from '../ui/async.tsx';
 import { useConfirm } from '../ui/confirm.tsx';
-import { formatNumber } from '../ui/format.ts';
 import { Card } from '../ui/layout.tsx';
-import { QueryInput, isQueryError, useDryRun } from '../ui/query-input.tsx';
+import { QueryInput, devicesText, isQueryError, useDryRun } from '../ui/query-input.tsx';
 
 type DryRunAnswer = z.infer<typeof dryRunSchema>;
 type Created = z.infer<typeof createdSchema>;
@@ -96,7 +95,7 @@ export function NewJobForm(props: { onClose: () => void }) {
     const reset = form.command === 'factory-reset';
     const what = form.command === 'custom' ? `${verb} ${form.commandName}` : verb;
     const ok = await confirm.ask({
-      title: `${what} ${formatNumber(count)} ${count === 1 ? 'device' : 'devices'}?`,
+      title: `${what} ${devicesText(count)}?`,
       body: reset ? (
         <p>
           <strong>A factory reset erases every device's data and configuration.</strong> It cannot be undone.
@@ -108,7 +107,7 @@ export function NewJobForm(props: { onClose: () => void }) {
           {form.rateLimitPerMinute || '1000'} per minute; offline devices get it when they reconnect.
         </p>
       ),
-      confirmLabel: reset ? `Factory-reset ${formatNumber(count)} devices` : 'Start job',
+      confirmLabel: reset ? `Factory-reset ${devicesText(count)}` : 'Start job',
       danger: reset,
     });
     if (!ok) return;
@@ -212,7 +211,7 @@ export function NewJobForm(props: { onClose: () => void }) {
             disabled={create.busy || dryRun.loading || count === undefined || count === 0}
             onClick={() => void create.run()}
           >
-            {count === undefined ? 'Create job' : `Create job on ${formatNumber(count)} devices`}
+            {count === undefined ? 'Create job' : `Create job on ${devicesText(count)}`}
           </button>
           <button type="button" onClick={props.onClose}>
             Close

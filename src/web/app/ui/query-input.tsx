@@ -7,6 +7,11 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.ts';
+import { formatNumber } from './format.ts';
+
+/** `1 device`, `1,200 devices`. */
+export const devicesText = (count: number): string =>
+  `${formatNumber(count)} ${count === 1 ? 'device' : 'devices'}`;
 
 /** True for the API's refusal of a fleet query (it carries the parse position). */
 export function isQueryError(error: ApiError | undefined): boolean {
