@@ -124,29 +124,35 @@ export function RolloutActions(props: { view: RolloutView; onChanged: () => void
   };
 
   const visible = order.filter((name) => allowedFrom[name].includes(rollout.state.status));
-  if (visible.length === 0) return null;
   return (
     <Can permission="rollouts:write">
+      {/* Rendered even without buttons: a refresh may change the status while the dialog is open. */}
       {confirm.dialog}
-      <div class="rollout-actions">
-        <div class="actions">
-          {visible.map((name) => (
-            <button
-              key={name}
-              type="button"
-              data-testid={`rollout-${name}`}
-              class={
-                name === 'cancel' ? 'danger' : name === 'approve' || name === 'resume' ? 'primary' : undefined
-              }
-              disabled={action.busy}
-              onClick={() => void onClick(name)}
-            >
-              {all[name].label}
-            </button>
-          ))}
+      {visible.length === 0 ? null : (
+        <div class="rollout-actions">
+          <div class="actions">
+            {visible.map((name) => (
+              <button
+                key={name}
+                type="button"
+                data-testid={`rollout-${name}`}
+                class={
+                  name === 'cancel'
+                    ? 'danger'
+                    : name === 'approve' || name === 'resume'
+                      ? 'primary'
+                      : undefined
+                }
+                disabled={action.busy}
+                onClick={() => void onClick(name)}
+              >
+                {all[name].label}
+              </button>
+            ))}
+          </div>
+          <ErrorBox error={action.error} title="The rollout refused" />
         </div>
-        <ErrorBox error={action.error} title="The rollout refused" />
-      </div>
+      )}
     </Can>
   );
 }

@@ -46,64 +46,66 @@ export function StagesCard(props: { view: RolloutView }) {
   const final = rollout.state.status === 'completed' || rollout.state.status === 'cancelled';
   return (
     <Card title="Stages" testid="card-stages">
-      <table class="rollout-stages">
-        <thead>
-          <tr>
-            <th>Stage</th>
-            <th>Size</th>
-            <th>Devices</th>
-            <th>Updated / failed</th>
-            <th>Hold</th>
-            <th>Started</th>
-            <th>Finished</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rollout.spec.stages.map((spec, index) => {
-            const view = stages[index];
-            const time = times[index] ?? {};
-            const current = index === rollout.state.stageIndex && !final;
-            return (
-              <tr key={index} class={current ? 'current-stage' : undefined} data-stage={index + 1}>
-                <td>
-                  {index + 1} {current ? <Badge value="current" kind="running" /> : null}
-                  {spec.manualApproval ? (
-                    <div class="muted small" title="An operator approves before the next stage starts">
-                      approval needed after it
-                    </div>
-                  ) : null}
-                </td>
-                <td>{stageSize(spec)}</td>
-                <td>
-                  {formatNumber(view?.devices)}
-                  {view !== undefined && view.skipped > 0 ? (
-                    <span class="muted"> ({view.skipped} skipped)</span>
-                  ) : null}
-                </td>
-                <td>
-                  {view === undefined ? (
-                    '—'
-                  ) : (
-                    <>
-                      {formatNumber(view.summary.success)} /{' '}
-                      {formatNumber(view.summary.failed + view.summary.stuck)}
-                    </>
-                  )}
-                </td>
-                <td>
-                  {rollout.spec.mandatory ? <span class="muted">skipped</span> : formatHold(spec.holdS)}
-                </td>
-                <td>
-                  <When ms={time.startedMs} />
-                </td>
-                <td>
-                  <When ms={time.finishedMs} />
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <div class="table-scroll">
+        <table class="rollout-stages">
+          <thead>
+            <tr>
+              <th>Stage</th>
+              <th>Size</th>
+              <th>Devices</th>
+              <th title="updated / failed, rolled back or stuck">OK / failed</th>
+              <th>Hold</th>
+              <th>Started</th>
+              <th>Finished</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rollout.spec.stages.map((spec, index) => {
+              const view = stages[index];
+              const time = times[index] ?? {};
+              const current = index === rollout.state.stageIndex && !final;
+              return (
+                <tr key={index} class={current ? 'current-stage' : undefined} data-stage={index + 1}>
+                  <td>
+                    {index + 1} {current ? <Badge value="current" kind="running" /> : null}
+                    {spec.manualApproval ? (
+                      <div class="muted small" title="An operator approves before the next stage starts">
+                        approval needed after it
+                      </div>
+                    ) : null}
+                  </td>
+                  <td>{stageSize(spec)}</td>
+                  <td>
+                    {formatNumber(view?.devices)}
+                    {view !== undefined && view.skipped > 0 ? (
+                      <span class="muted"> ({view.skipped} skipped)</span>
+                    ) : null}
+                  </td>
+                  <td>
+                    {view === undefined ? (
+                      '—'
+                    ) : (
+                      <>
+                        {formatNumber(view.summary.success)} /{' '}
+                        {formatNumber(view.summary.failed + view.summary.stuck)}
+                      </>
+                    )}
+                  </td>
+                  <td>
+                    {rollout.spec.mandatory ? <span class="muted">skipped</span> : formatHold(spec.holdS)}
+                  </td>
+                  <td>
+                    <When ms={time.startedMs} />
+                  </td>
+                  <td>
+                    <When ms={time.finishedMs} />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <p class="muted small">
         Sizes are cumulative shares of the targeted devices. A stage ends when every gate passes and its hold
         has elapsed.

@@ -116,12 +116,6 @@ export const deviceStates: ReadonlyArray<{ state: string; label: string; hint: s
   },
   { state: 'downloading', label: 'downloading', hint: 'fetching the image or delta', color: '#0072B2' },
   { state: 'offered', label: 'offered', hint: 'offline or has not polled yet', color: '#E69F00' },
-  {
-    state: 'not-started',
-    label: 'not started',
-    hint: 'in a later stage or held by the rate limit',
-    color: '#cfd4dc',
-  },
   { state: 'failed', label: 'failed', hint: 'the update failed', color: '#D55E00' },
   {
     state: 'rolled-back',
@@ -131,6 +125,12 @@ export const deviceStates: ReadonlyArray<{ state: string; label: string; hint: s
   },
   { state: 'cancelled', label: 'cancelled', hint: 'offer withdrawn or replaced', color: '#999999' },
   { state: 'skipped', label: 'skipped', hint: 'cannot take this release', color: '#F0E442' },
+  {
+    state: 'not-started',
+    label: 'not started',
+    hint: 'in a later stage or held by the rate limit',
+    color: '#cfd4dc',
+  },
 ];
 
 /** The counts in `deviceStates` order, unknown states last, zero counts left out. */
