@@ -30,6 +30,8 @@ interface Form {
   holdS: string;
   where: string;
   manualApproval: boolean;
+  /** The health-regression gate (on by default in the API). */
+  healthRegression: boolean;
 }
 
 const DRY_RUN_DELAY_MS = 400;
@@ -56,6 +58,7 @@ function specOf(form: Form): { spec: RolloutSpecInput } | { problem: string } {
         // The last stage has no next stage to approve (the API refuses it there).
         manualApproval: form.manualApproval && index < last,
       })),
+      ...(form.healthRegression ? {} : { gates: { healthRegression: { enabled: false } } }),
     },
   };
 }
@@ -120,6 +123,7 @@ function RolloutForm(props: { models: Map<string, string[]>; query: URLSearchPar
     holdS: '60',
     where: props.query.get('where') ?? '',
     manualApproval: false,
+    healthRegression: true,
   });
   const set = (patch: Partial<Form>) => setForm((f) => ({ ...f, ...patch }));
   const parsed = useMemo(() => specOf(form), [form]);
@@ -234,10 +238,27 @@ function RolloutForm(props: { models: Map<string, string[]>; query: URLSearchPar
           />
           Wait for my approval before each next stage
         </label>
+        <label class="checkbox">
+          <input
+            type="checkbox"
+            name="healthRegression"
+            checked={form.healthRegression}
+            onChange={(e) => set({ healthRegression: e.currentTarget.checked })}
+          />
+          Health regression gate: compare errors, crashes, reboots, disconnects and battery drain of updated
+          devices with the others
+        </label>
+        {form.healthRegression ? null : (
+          <p class="notice">
+            Without it, a release that installs fine but misbehaves afterwards is not stopped. Turn it off
+            only for devices that send no telemetry, or for a quick trial.
+          </p>
+        )}
         <p class="muted hint">
           Stage sizes are cumulative: 1,10,50,100 updates 1 % of the devices first, then up to 10 %, 50 % and
           all. The last stage must be 100. Devices already on this version, or whose hardware does not fit,
-          are left out.
+          are left out. The health regression gate waits for about one device-hour of telemetry from each
+          stage's updated devices, so a stage of a few devices takes 20 minutes or more.
         </p>
         {'problem' in parsed ? <p class="notice">{parsed.problem}</p> : null}
         <DryRunResult dryRun={dryRun} current={specKey} />
