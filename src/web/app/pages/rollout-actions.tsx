@@ -8,8 +8,7 @@ import { post } from '../api.ts';
 import { Can } from '../session.tsx';
 import { ErrorBox, useAction } from '../ui/async.tsx';
 import { useConfirm } from '../ui/confirm.tsx';
-import { formatNumber } from '../ui/format.ts';
-import { releaseLabel, stageSize, type RolloutStatus, type RolloutView } from './rollout-format.ts';
+import { plural, releaseLabel, stageSize, type RolloutStatus, type RolloutView } from './rollout-format.ts';
 
 type Action = 'approve' | 'pause' | 'resume' | 'cancel';
 
@@ -43,8 +42,8 @@ function texts(view: RolloutView): Record<Action, ActionText> {
       body: (
         <p>
           Stage {next + 1}
-          {nextStage === undefined ? '' : ` (${stageSize(nextStage)})`} starts now:{' '}
-          {formatNumber(nextDevices)} more devices are offered {rollout.spec.release.version}.
+          {nextStage === undefined ? '' : ` (${stageSize(nextStage)})`} starts now: the offer of{' '}
+          {rollout.spec.release.version} goes to {plural(nextDevices, 'more device')}.
         </p>
       ),
       confirmLabel: 'Approve',
@@ -71,8 +70,8 @@ function texts(view: RolloutView): Record<Action, ActionText> {
       title: `Cancel rollout of ${release}?`,
       body: (
         <p>
-          This is final. Offers not installed yet are withdrawn; the {formatNumber(updated)} devices already
-          updated keep {rollout.spec.release.version}. To go on later, start a new rollout.
+          This is final. Offers not installed yet are withdrawn; {plural(updated, 'device')} already updated
+          keep {rollout.spec.release.version}. To go on later, start a new rollout.
         </p>
       ),
       confirmLabel: 'Cancel rollout',

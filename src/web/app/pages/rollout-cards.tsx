@@ -68,11 +68,6 @@ export function StagesCard(props: { view: RolloutView }) {
                 <tr key={index} class={current ? 'current-stage' : undefined} data-stage={index + 1}>
                   <td>
                     {index + 1} {current ? <Badge value="current" kind="running" /> : null}
-                    {spec.manualApproval ? (
-                      <div class="muted small" title="An operator approves before the next stage starts">
-                        approval needed after it
-                      </div>
-                    ) : null}
                   </td>
                   <td>{stageSize(spec)}</td>
                   <td>
@@ -93,6 +88,11 @@ export function StagesCard(props: { view: RolloutView }) {
                   </td>
                   <td>
                     {rollout.spec.mandatory ? <span class="muted">skipped</span> : formatHold(spec.holdS)}
+                    {spec.manualApproval ? (
+                      <div class="muted small" title="An operator approves before the next stage starts">
+                        + approval
+                      </div>
+                    ) : null}
                   </td>
                   <td>
                     <When ms={time.startedMs} />

@@ -27,6 +27,11 @@ export function isFinal(status: RolloutStatus): boolean {
   return status === 'completed' || status === 'cancelled';
 }
 
+/** `1 device`, `3 devices` (thousands separated). */
+export function plural(count: number, word: string): string {
+  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+}
+
 /** `tracker-2 2.5.0` */
 export function releaseLabel(rollout: Rollout): string {
   return `${rollout.spec.release.model} ${rollout.spec.release.version}`;

@@ -16,7 +16,7 @@ import { ErrorBox, Loading, useAction, useAsync } from '../ui/async.tsx';
 import { useConfirm } from '../ui/confirm.tsx';
 import { formatNumber } from '../ui/format.ts';
 import { Card, PageHeader } from '../ui/layout.tsx';
-import { formatHold } from './rollout-format.ts';
+import { formatHold, plural } from './rollout-format.ts';
 
 type Release = z.infer<typeof releaseSchema>;
 type DryRun = z.infer<typeof dryRunSchema>;
@@ -144,8 +144,8 @@ function RolloutForm(props: { models: Map<string, string[]>; query: URLSearchPar
       body: (
         <>
           <p>
-            {formatNumber(answer.devices)} devices will be updated in {answer.stageSizes.length} stages. Stage
-            1 starts now with {formatNumber(answer.stageSizes[0] ?? 0)} devices; each next stage starts when
+            {plural(answer.devices, 'device')} will be updated in {plural(answer.stageSizes.length, 'stage')}.
+            Stage 1 starts now with {plural(answer.stageSizes[0] ?? 0, 'device')}; each next stage starts when
             every gate of the previous one passes and its hold of {formatHold(Number(form.holdS))} has elapsed
             {form.manualApproval ? ', and after your approval' : ''}.
           </p>
@@ -330,7 +330,7 @@ function DryRunResult(props: { dryRun: DryRunState; current: string }) {
       </strong>
       : {answer.stageSizes.map((n, i) => `stage ${i + 1} → ${formatNumber(n)}`).join(', ')}.
       <div class="muted">
-        {formatNumber(answer.matched)} devices of the model match
+        {plural(answer.matched, 'device')} of the model match
         {reasons.size > 0
           ? `; left out: ${[...reasons].map(([reason, n]) => `${n} ${reason.replace(/_/g, ' ')}`).join(', ')}`
           : ''}
