@@ -140,7 +140,7 @@ export function ReleaseRow(props: { release: Release; onChanged: () => void }) {
         {queued !== undefined ? (
           <div class="muted small">
             {queued.length === 0
-              ? 'No older release to build a patch from.'
+              ? 'Nothing to build: no device of this model runs an older published release.'
               : `Building from ${queued.join(', ')}…`}
           </div>
         ) : null}

@@ -12,6 +12,7 @@ import { PageHeader } from '../ui/layout.tsx';
 import { RolloutActions } from './rollout-actions.tsx';
 import { GatesCard, StagesCard, TimelineCard } from './rollout-cards.tsx';
 import { DevicesCard } from './rollout-devices.tsx';
+import { SpecCard } from './rollout-spec-card.tsx';
 import {
   isFinal,
   pauseReasonText,
@@ -84,7 +85,10 @@ export function RolloutPage(props: PageProps) {
       ) : null}
       <StatusLine view={view.data} />
       <div class="grid rollout-grid">
-        <StagesCard view={view.data} />
+        <div class="rollout-col">
+          <StagesCard view={view.data} />
+          <SpecCard rollout={rollout} />
+        </div>
         <GatesCard view={view.data} />
       </div>
       <div class="grid rollout-grid">
