@@ -1,7 +1,4 @@
-/**
- * The rollout page's stage, gate and timeline cards. Stage start and end times come from the
- * timeline (created / stage-started / approved start a stage; the next start or `completed` ends it).
- */
+/** The rollout page's stage, gate and timeline cards. */
 import { useState } from 'preact/hooks';
 import { formatAgo, formatNumber, formatTime } from '../ui/format.ts';
 import { Badge, Card } from '../ui/layout.tsx';
@@ -10,27 +7,10 @@ import {
   gateComparison,
   gateLabels,
   stageSize,
+  stageTimes,
   type RolloutView,
   type TimelineEvent,
 } from './rollout-format.ts';
-
-const startKinds: ReadonlySet<TimelineEvent['kind']> = new Set(['created', 'stage-started', 'approved']);
-
-/** When each stage started and ended (ms), from the timeline; undefined where it has not. */
-function stageTimes(view: RolloutView): Array<{ startedMs?: number; finishedMs?: number }> {
-  const times: Array<{ startedMs?: number; finishedMs?: number }> = view.rollout.spec.stages.map(() => ({}));
-  for (const event of view.timeline) {
-    const stage = times[event.stageIndex];
-    if (stage === undefined) continue;
-    if (startKinds.has(event.kind) && stage.startedMs === undefined) {
-      stage.startedMs = event.atMs;
-      const previous = times[event.stageIndex - 1];
-      if (previous !== undefined) previous.finishedMs ??= event.atMs;
-    }
-    if (event.kind === 'completed') stage.finishedMs ??= event.atMs;
-  }
-  return times;
-}
 
 function When(props: { ms: number | undefined }) {
   return props.ms === undefined ? (
@@ -42,7 +22,7 @@ function When(props: { ms: number | undefined }) {
 
 export function StagesCard(props: { view: RolloutView }) {
   const { rollout, stages } = props.view;
-  const times = stageTimes(props.view);
+  const times = stageTimes(rollout.spec.stages.length, props.view.timeline);
   const final = rollout.state.status === 'completed' || rollout.state.status === 'cancelled';
   return (
     <Card title="Stages" testid="card-stages">

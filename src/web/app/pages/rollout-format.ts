@@ -4,7 +4,6 @@
  */
 import type { z } from 'zod';
 import type { rolloutSchema, rolloutViewSchema } from '../../../api/routes/rollouts.ts';
-import { useEffect, useRef } from 'preact/hooks';
 import { formatPct } from '../ui/format.ts';
 
 export type Rollout = z.infer<typeof rolloutSchema>;
@@ -98,6 +97,30 @@ export const gateLabels: Record<GateView['gate'], string> = {
   'health-regression': 'Health regression',
 };
 
+const startKinds: ReadonlySet<TimelineEvent['kind']> = new Set(['created', 'stage-started', 'approved']);
+
+/**
+ * When each of `stageCount` stages started and ended (ms), from the timeline: created,
+ * stage-started and approved start a stage, which ends when the next one starts or at completed.
+ */
+export function stageTimes(
+  stageCount: number,
+  timeline: readonly TimelineEvent[],
+): Array<{ startedMs?: number; finishedMs?: number }> {
+  const times = Array.from({ length: stageCount }, (): { startedMs?: number; finishedMs?: number } => ({}));
+  for (const event of timeline) {
+    const stage = times[event.stageIndex];
+    if (stage === undefined) continue;
+    if (startKinds.has(event.kind) && stage.startedMs === undefined) {
+      stage.startedMs = event.atMs;
+      const previous = times[event.stageIndex - 1];
+      if (previous !== undefined) previous.finishedMs ??= event.atMs;
+    }
+    if (event.kind === 'completed') stage.finishedMs ??= event.atMs;
+  }
+  return times;
+}
+
 /** One sentence: which gate stopped it with what value, or which operator and why. */
 export function pauseReasonText(reason: PauseReason): string {
   if (reason.kind === 'operator') return `Paused by ${reason.actor}: ${reason.message}`;
@@ -153,15 +176,4 @@ export function orderedCounts(
 export function countsSummary(counts: Record<string, number>): string {
   const rows = orderedCounts(counts);
   return rows.length === 0 ? 'no devices' : rows.map((r) => `${r.count} ${r.label}`).join(' · ');
-}
-
-/** Calls `callback` every `intervalMs` while `active` (live pages refresh active rollouts). */
-export function useInterval(callback: () => void, intervalMs: number, active: boolean): void {
-  const latest = useRef(callback);
-  latest.current = callback;
-  useEffect(() => {
-    if (!active) return undefined;
-    const timer = setInterval(() => latest.current(), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs, active]);
 }

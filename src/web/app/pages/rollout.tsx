@@ -13,14 +13,8 @@ import { RolloutActions } from './rollout-actions.tsx';
 import { GatesCard, StagesCard, TimelineCard } from './rollout-cards.tsx';
 import { DevicesCard } from './rollout-devices.tsx';
 import { SpecCard } from './rollout-spec-card.tsx';
-import {
-  isFinal,
-  pauseReasonText,
-  releaseLabel,
-  stageProgress,
-  useInterval,
-  type RolloutView,
-} from './rollout-format.ts';
+import { isFinal, pauseReasonText, releaseLabel, stageProgress, type RolloutView } from './rollout-format.ts';
+import { useInterval } from './rollout-refresh.ts';
 
 const REFRESH_MS = 5000;
 

@@ -16,9 +16,9 @@ import {
   rolloutStatuses,
   stageProgress,
   stageSize,
-  useInterval,
   type Rollout,
 } from './rollout-format.ts';
+import { useInterval } from './rollout-refresh.ts';
 
 /** The API answers at most 1000; a page shows the newest 200. */
 const LIST_LIMIT = 200;
