@@ -13,6 +13,7 @@ import { ErrorBox, useAction } from '../ui/async.tsx';
 import { useConfirm } from '../ui/confirm.tsx';
 import { formatAgo, formatBytes, formatPct, formatTime } from '../ui/format.ts';
 import { Badge } from '../ui/layout.tsx';
+import { stageProgress, type Rollout } from './rollout-format.ts';
 
 export type Release = z.infer<typeof releaseSchema>;
 type Delta = Release['deltas'][number];
@@ -61,7 +62,17 @@ function DeltaLine(props: { delta: Delta; fullBytes: number }) {
   );
 }
 
-export function ReleaseRow(props: { release: Release; onChanged: () => void }) {
+/** The release's latest rollout: its status and stage, linked. */
+function RolloutLink(props: { rollout: Rollout }) {
+  const { rollout } = props;
+  return (
+    <a href={href(`/rollouts/${encodeURIComponent(rollout.id)}`)} class="small" title="Its latest rollout">
+      <Badge value={rollout.state.status} /> stage {stageProgress(rollout)}
+    </a>
+  );
+}
+
+export function ReleaseRow(props: { release: Release; rollout: Rollout | undefined; onChanged: () => void }) {
   const { release } = props;
   const confirm = useConfirm();
   const [queued, setQueued] = useState<string[] | undefined>(undefined);
@@ -149,6 +160,7 @@ export function ReleaseRow(props: { release: Release; onChanged: () => void }) {
       <td>
         {confirm.dialog}
         <div class="release-actions">
+          {props.rollout !== undefined ? <RolloutLink rollout={props.rollout} /> : null}
           <Can permission="rollouts:write">
             <a
               class="button"

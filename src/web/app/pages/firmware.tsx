@@ -5,11 +5,16 @@
  */
 import type { PageProps } from '../app.tsx';
 import { get } from '../api.ts';
+import { useSession } from '../session.tsx';
 import { href } from '../router.tsx';
 import { ErrorBox, Loading, useAsync } from '../ui/async.tsx';
 import { formatNumber } from '../ui/format.ts';
 import { Card, PageHeader } from '../ui/layout.tsx';
 import { ReleaseRow, type Release } from './firmware-release-row.tsx';
+import type { Rollout } from './rollout-format.ts';
+
+/** Rollouts looked at for each release's latest (the list is newest first). */
+const ROLLOUTS_LOOKED_AT = 200;
 
 /** Releases by model name; each model's list keeps the API's order (newest version first). */
 function groupByModel(releases: readonly Release[]): Array<[model: string, releases: Release[]]> {
@@ -18,9 +23,24 @@ function groupByModel(releases: readonly Release[]): Array<[model: string, relea
   return [...groups].sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** The newest rollout of each release (`model@version`), from one list request. */
+async function latestRollouts(allowed: boolean): Promise<Map<string, Rollout>> {
+  if (!allowed) return new Map();
+  const { items } = await get<{ items: Rollout[] }>('/api/v1/rollouts', { limit: ROLLOUTS_LOOKED_AT });
+  const latest = new Map<string, Rollout>();
+  // Newest first: the first seen per release is its latest.
+  for (const r of items) {
+    const key = `${r.spec.release.model}@${r.spec.release.version}`;
+    if (!latest.has(key)) latest.set(key, r);
+  }
+  return latest;
+}
+
 export function FirmwarePage(props: PageProps) {
+  const session = useSession();
   const model = props.query.get('model') ?? undefined;
   const releases = useAsync(() => get<{ items: Release[] }>('/api/v1/firmware/releases', { model }), [model]);
+  const rollouts = useAsync(() => latestRollouts(session.can('rollouts:read')), []);
   const groups = groupByModel(releases.data?.items ?? []);
   return (
     <>
@@ -31,6 +51,7 @@ export function FirmwarePage(props: PageProps) {
         {model !== undefined ? <a href={href('/firmware')}>All models</a> : null}
       </PageHeader>
       <ErrorBox error={releases.error} title="Could not load the releases" />
+      <ErrorBox error={rollouts.error} title="Could not load the rollouts" />
       {releases.data === undefined ? (
         releases.error === undefined ? (
           <Loading what="releases" />
@@ -65,7 +86,12 @@ export function FirmwarePage(props: PageProps) {
               </thead>
               <tbody>
                 {items.map((r) => (
-                  <ReleaseRow key={r.id} release={r} onChanged={() => releases.reload()} />
+                  <ReleaseRow
+                    key={r.id}
+                    release={r}
+                    rollout={rollouts.data?.get(r.id)}
+                    onChanged={() => releases.reload()}
+                  />
                 ))}
               </tbody>
             </table>
