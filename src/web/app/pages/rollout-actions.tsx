@@ -70,8 +70,9 @@ function texts(view: RolloutView): Record<Action, ActionText> {
       title: `Cancel rollout of ${release}?`,
       body: (
         <p>
-          This is final. Offers not installed yet are withdrawn; {plural(updated, 'device')} already updated
-          keep {rollout.spec.release.version}. To go on later, start a new rollout.
+          This is final. Offers not installed yet are withdrawn; updated devices keep{' '}
+          {rollout.spec.release.version} ({plural(updated, 'device')} so far). To go on later, start a new
+          rollout.
         </p>
       ),
       confirmLabel: 'Cancel rollout',
