@@ -13,6 +13,7 @@ import { FirmwarePage } from './pages/firmware.tsx';
 import { JobPage, JobsPage } from './pages/jobs.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { OverviewPage } from './pages/overview.tsx';
+import { NewRolloutPage } from './pages/rollout-new.tsx';
 import { RolloutPage } from './pages/rollout.tsx';
 import { RolloutsPage } from './pages/rollouts.tsx';
 import { match, useLocation } from './router.tsx';
@@ -31,6 +32,7 @@ const routes: ReadonlyArray<[pattern: string, page: ComponentType<PageProps>]> =
   ['/devices/:id', DevicePage],
   ['/firmware', FirmwarePage],
   ['/rollouts', RolloutsPage],
+  ['/rollouts/new', NewRolloutPage],
   ['/rollouts/:id', RolloutPage],
   ['/alerts', AlertsPage],
   ['/jobs', JobsPage],
