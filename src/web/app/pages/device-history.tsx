@@ -1,9 +1,11 @@
 /** The device page's history cards: firmware updates, job executions and audit entries. */
+import { useEffect } from 'preact/hooks';
 import type { z } from 'zod';
 import type { updateHistorySchema } from '../../../api/routes/deployments.ts';
 import type { executionSchema } from '../../../api/routes/jobs.ts';
 import type { auditPageSchema } from '../../../api/routes/audit.ts';
 import { get } from '../api.ts';
+import { useSession } from '../session.tsx';
 import { useAsync } from '../ui/async.tsx';
 import { formatAgo, formatTime } from '../ui/format.ts';
 import { Badge } from '../ui/layout.tsx';
@@ -13,6 +15,11 @@ import { DeviceCard, Loaded } from './device-card.tsx';
 type UpdateEvent = z.infer<typeof updateHistorySchema>['items'][number];
 type Execution = z.infer<typeof executionSchema>;
 type AuditEntry = z.infer<typeof auditPageSchema>['items'][number];
+
+/** Execution states that will still change. */
+const unfinished = new Set<string>(['queued', 'sent', 'in-progress']);
+/** How often the jobs card asks again while an execution is unfinished. */
+const FOLLOW_MS = 3000;
 
 /** Rows shown per card: the newest. */
 const RECENT = 20;
@@ -59,10 +66,18 @@ export function UpdatesCard(props: { deviceId: string }) {
 }
 
 export function JobsCard(props: { deviceId: string; reloadKey: number }) {
+  const session = useSession();
   const jobs = useAsync(
     () => get<{ items: Execution[] }>(devicePath(props.deviceId, 'jobs'), { limit: RECENT }),
     [props.deviceId, props.reloadKey],
   );
+  // Follow executions still on their way (sent, in progress) until they finish.
+  const running = jobs.data?.items.some((e) => unfinished.has(e.state)) === true;
+  useEffect(() => {
+    if (!running) return undefined;
+    const timer = setTimeout(() => jobs.reload(), FOLLOW_MS);
+    return () => clearTimeout(timer);
+  }, [running, jobs.data]);
   return (
     <DeviceCard title="Jobs" testid="card-jobs" permission="jobs:read">
       <Loaded state={jobs} what="jobs">
@@ -89,7 +104,11 @@ export function JobsCard(props: { deviceId: string; reloadKey: number }) {
             ]}
             rows={data.items}
             rowKey={(e) => e.id}
-            empty="No job has run on this device. Reboot or Run self-test above start one."
+            empty={
+              session.can('jobs:write')
+                ? 'No job has run on this device. Reboot or Run self-test (top right) start one.'
+                : 'No job has run on this device.'
+            }
           />
         )}
       </Loaded>

@@ -22,7 +22,8 @@ export function DevicePage(props: PageProps) {
   const device = useAsync(() => get<Device>(`/api/v1/devices/${encodeURIComponent(id)}`), [id]);
   // Bumped after an operation, so the jobs and audit cards show it.
   const [changes, setChanges] = useState(0);
-  const d = device.data;
+  // useAsync keeps the previous answer while loading: never show another device's data under this id.
+  const d = device.data?.id === id ? device.data : undefined;
   return (
     <>
       <PageHeader

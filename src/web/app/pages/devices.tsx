@@ -98,7 +98,7 @@ export function DevicesPage(props: PageProps) {
       />
       <p class="device-count">
         <strong data-testid="device-count">
-          {count.data !== undefined && count.error === undefined ? formatNumber(count.data.count) : '…'}
+          {count.error !== undefined ? '—' : count.data !== undefined ? formatNumber(count.data.count) : '…'}
         </strong>{' '}
         {where === '' ? 'devices in the fleet' : 'devices match this query'}
         {list.loading ? <span class="muted"> · loading…</span> : null}
@@ -119,9 +119,11 @@ export function DevicesPage(props: PageProps) {
           sort={sort}
           onSort={(next) => go({ sort: next })}
           empty={
-            where === ''
-              ? 'No devices registered yet. Start the server with --demo-devices 30 to see a simulated fleet.'
-              : 'No device matches this query. Loosen a condition, or clear the query to see every device.'
+            list.error !== undefined
+              ? 'The list could not be loaded: see the message above.'
+              : where === ''
+                ? 'No devices registered yet. Start the server with --demo-devices 30 to see a simulated fleet.'
+                : 'No device matches this query. Loosen a condition, or clear the query to see every device.'
           }
         />
       )}
