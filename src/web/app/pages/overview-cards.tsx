@@ -124,7 +124,7 @@ export function AlertsCard(props: { alerts: DashboardOverview['alerts'] }) {
   ];
   return (
     <Card title="Open alerts" testid="card-alerts">
-      {alerts.open === 0 ? <p class="muted">No open alerts: the fleet is quiet.</p> : null}
+      {alerts.open === 0 ? <p class="muted">No unresolved alerts: the fleet is quiet.</p> : null}
       <ul class="severity-list">
         {rows.map(([severity, count]) => (
           <li key={severity} data-severity={severity}>
@@ -134,7 +134,7 @@ export function AlertsCard(props: { alerts: DashboardOverview['alerts'] }) {
         ))}
       </ul>
       <p class="muted card-hint">
-        {formatNumber(alerts.acknowledged)} acknowledged (being handled).{' '}
+        Counts include {formatNumber(alerts.acknowledged)} acknowledged (someone is on it).{' '}
         <a href="#/alerts">Open the alerts →</a>
       </p>
     </Card>
@@ -148,6 +148,8 @@ const stateColors: Record<string, string> = {
   failed: '#b42318',
   'rolled-back': '#b42318',
   stuck: '#b54708',
+  'not-started': '#d0d5dd',
+  skipped: '#98a2b3',
 };
 
 /** One horizontal bar split by device state. */
@@ -241,7 +243,11 @@ export function TrendsCard(props: { points: readonly TrendPoint[]; scoped?: bool
   }, [points]);
   return (
     <Card title="Trends" testid="card-trends" class="wide">
-      {points.length < 2 ? (
+      {props.scoped === true ? (
+        <p class="muted empty-state">
+          Trends are kept for the whole fleet only, so they are not shown to a role limited to some devices.
+        </p>
+      ) : points.length < 2 ? (
         <p class="muted empty-state">
           Trends appear after the first snapshots (one a minute): online % and the share on the current
           release over time.
@@ -249,9 +255,6 @@ export function TrendsCard(props: { points: readonly TrendPoint[]; scoped?: bool
       ) : (
         <ChartView config={config} label="Online % and % on current release over time" height={240} />
       )}
-      {props.scoped === true ? (
-        <p class="muted card-hint">Trends cover the whole fleet; the numbers above cover your devices.</p>
-      ) : null}
     </Card>
   );
 }

@@ -18,18 +18,32 @@ const ALERT_PAGE = 1000;
 const MAX_ROLLOUTS = 5;
 const finalStatuses = new Set(['completed', 'cancelled']);
 
+/** Like the overview route: "open" counts every unresolved alert, acknowledged ones included. */
 async function alertCounts(): Promise<DashboardOverview['alerts']> {
   const [open, acknowledged] = await Promise.all([
     get<{ items: Alert[] }>('/api/v1/alerts', { state: 'open', limit: ALERT_PAGE }),
     get<{ items: Alert[] }>('/api/v1/alerts', { state: 'acknowledged', limit: ALERT_PAGE }),
   ]);
   const bySeverity = { critical: 0, warning: 0, info: 0 };
-  for (const alert of open.items) bySeverity[alert.severity] += 1;
-  return { open: open.items.length, bySeverity, acknowledged: acknowledged.items.length };
+  for (const alert of [...open.items, ...acknowledged.items]) bySeverity[alert.severity] += 1;
+  return {
+    open: open.items.length + acknowledged.items.length,
+    bySeverity,
+    acknowledged: acknowledged.items.length,
+  };
+}
+
+/** The current stage's cumulative share in %, when every stage up to it is sized in percent. */
+function cumulativePercent(rollout: Rollout): number | null {
+  let sum = 0;
+  for (const stage of rollout.spec.stages.slice(0, rollout.state.stageIndex + 1)) {
+    if (stage.percent === undefined) return null;
+    sum += stage.percent;
+  }
+  return Math.min(100, sum);
 }
 
 function toOverviewRollout(rollout: Rollout, view: RolloutView | undefined): OverviewRollout {
-  const stage = rollout.spec.stages[rollout.state.stageIndex];
   return {
     id: rollout.id,
     model: rollout.spec.release.model,
@@ -37,10 +51,10 @@ function toOverviewRollout(rollout: Rollout, view: RolloutView | undefined): Ove
     status: rollout.state.status,
     stageIndex: rollout.state.stageIndex,
     stageCount: rollout.spec.stages.length,
-    stagePercent: stage?.percent ?? null,
+    stagePercent: cumulativePercent(rollout),
     devices: view?.devices ?? {},
     pauseReason: rollout.state.pauseReason?.message ?? null,
-    createdAt: rollout.createdAtMs,
+    createdAt: new Date(rollout.createdAtMs).toISOString(),
   };
 }
 
@@ -68,5 +82,5 @@ export async function loadOverviewFallback(can: (permission: string) => boolean)
     can('alerts:read') ? alertCounts() : Promise.resolve(noAlerts),
     can('rollouts:read') ? activeRollouts() : Promise.resolve([]),
   ]);
-  return { atMs: fleet.atMs, fleet, alerts, rollouts, trends: { points: [] } };
+  return { atMs: fleet.atMs, fleet, alerts, rollouts, trends: { points: [], scoped: false } };
 }

@@ -12,12 +12,13 @@ export interface OverviewRollout {
   /** 0-based stage being rolled out. */
   stageIndex: number;
   stageCount: number;
-  /** The current stage's share of the fleet in %, null for a count-sized stage. */
+  /** The current stage's cumulative share of the rollout's devices in %; null when unknown. */
   stagePercent: number | null;
   /** Devices per update state; states with none are absent. */
   devices: Record<string, number>;
   pauseReason: string | null;
-  createdAt: number | string;
+  /** ISO 8601 */
+  createdAt: string;
 }
 
 export interface TrendPoint {
@@ -33,12 +34,13 @@ export interface TrendPoint {
 export interface DashboardOverview {
   atMs: number;
   fleet: FleetMetricsSummary;
+  /** Unresolved alerts: `open` includes the acknowledged ones. */
   alerts: {
     open: number;
     bySeverity: { critical: number; warning: number; info: number };
     acknowledged: number;
   };
   rollouts: OverviewRollout[];
-  /** `scoped`: the trends cover the whole fleet, not only the caller's scope. */
-  trends: { points: TrendPoint[]; scoped?: boolean };
+  /** `scoped`: a caller limited to a device query gets no points (snapshots are whole-fleet numbers). */
+  trends: { points: TrendPoint[]; scoped: boolean };
 }
