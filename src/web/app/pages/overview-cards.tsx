@@ -38,6 +38,11 @@ export function FirmwareCard(props: { firmware: Versions }) {
         indexAxis: 'y',
         plugins: { legend: { display: false } },
         scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+        onHover: (event, elements) => {
+          const target = event.native?.target;
+          if (target instanceof HTMLElement)
+            target.style.cursor = elements.length > 0 ? 'pointer' : 'default';
+        },
         onClick: (_event, elements) => {
           const where = bars[elements[0]?.index ?? -1]?.where;
           if (where !== undefined) navigate('/devices', { where });
