@@ -19,7 +19,12 @@ import type { DashboardOverview } from './overview-types.ts';
 /** How often the fallback (no SSE) asks again. */
 const FALLBACK_REFRESH_MS = 15_000;
 
-function useOverview(): { data: DashboardOverview | undefined; error: ApiError | undefined; live: string } {
+function useOverview(): {
+  data: DashboardOverview | undefined;
+  error: ApiError | undefined;
+  live: string;
+  polling: boolean;
+} {
   const session = useSession();
   // Whether the server lacks the overview route: a ref for the loader, state for the poll timer.
   const noRoute = useRef(false);
@@ -45,10 +50,10 @@ function useOverview(): { data: DashboardOverview | undefined; error: ApiError |
     // reload is stable (useAsync's deps are empty).
   }, [fallback]);
   const newest = pushed !== undefined && pushed.atMs >= (loaded.data?.atMs ?? 0) ? pushed : loaded.data;
-  return { data: newest, error: loaded.error, live: fallback && live !== 'live' ? 'reconnecting' : live };
+  return { data: newest, error: loaded.error, live, polling: fallback && live !== 'live' };
 }
 
-function LiveIndicator(props: { state: string; atMs: number | undefined }) {
+function LiveIndicator(props: { state: string; atMs: number | undefined; polling: boolean }) {
   const text = props.state === 'live' ? 'live' : 'reconnecting';
   return (
     <span
@@ -56,18 +61,19 @@ function LiveIndicator(props: { state: string; atMs: number | undefined }) {
       title={props.atMs === undefined ? undefined : `as of ${formatAgo(props.atMs)}`}
     >
       <span data-testid="live">{text}</span>
+      {props.polling ? <span class="muted"> · refreshed every {FALLBACK_REFRESH_MS / 1000} s</span> : null}
     </span>
   );
 }
 
 export function OverviewPage(_props: PageProps) {
   const session = useSession();
-  const { data, error, live } = useOverview();
+  const { data, error, live, polling } = useOverview();
   const fleet = data?.fleet;
   return (
     <>
       <PageHeader title="Fleet overview" subtitle="Updates by itself while this page is open.">
-        <LiveIndicator state={live} atMs={data?.atMs} />
+        <LiveIndicator state={live} atMs={data?.atMs} polling={polling} />
       </PageHeader>
       <ErrorBox error={error} title="The overview could not be loaded:" />
       {data === undefined || fleet === undefined ? (
