@@ -178,7 +178,7 @@ function StateBar(props: { devices: Record<string, number> }) {
 }
 
 function stageText(r: OverviewRollout): string {
-  const percent = r.stagePercent === null ? '' : ` (${r.stagePercent} %)`;
+  const percent = ` (${Math.round(r.stagePercent * 10) / 10} %)`;
   return `stage ${r.stageIndex + 1} of ${r.stageCount}${percent}`;
 }
 

@@ -16,6 +16,7 @@ type RolloutView = z.infer<typeof rolloutViewSchema>;
 
 const ALERT_PAGE = 1000;
 const MAX_ROLLOUTS = 5;
+const DAY_MS = 86_400_000;
 const finalStatuses = new Set(['completed', 'cancelled']);
 
 /** Like the overview route: "open" counts every unresolved alert, acknowledged ones included. */
@@ -33,14 +34,15 @@ async function alertCounts(): Promise<DashboardOverview['alerts']> {
   };
 }
 
-/** The current stage's cumulative share in %, when every stage up to it is sized in percent. */
-function cumulativePercent(rollout: Rollout): number | null {
-  let sum = 0;
+/** The current stage's cumulative share in %: percent stages add up, count stages count devices. */
+function cumulativePercent(rollout: Rollout, devices: number): number {
+  let percent = 0;
+  let count = 0;
   for (const stage of rollout.spec.stages.slice(0, rollout.state.stageIndex + 1)) {
-    if (stage.percent === undefined) return null;
-    sum += stage.percent;
+    if (stage.percent !== undefined) percent += stage.percent;
+    else count += stage.count ?? 0;
   }
-  return Math.min(100, sum);
+  return Math.min(100, percent + (devices > 0 ? (100 * count) / devices : 0));
 }
 
 function toOverviewRollout(rollout: Rollout, view: RolloutView | undefined): OverviewRollout {
@@ -51,7 +53,10 @@ function toOverviewRollout(rollout: Rollout, view: RolloutView | undefined): Ove
     status: rollout.state.status,
     stageIndex: rollout.state.stageIndex,
     stageCount: rollout.spec.stages.length,
-    stagePercent: cumulativePercent(rollout),
+    stagePercent: cumulativePercent(
+      rollout,
+      Object.values(view?.devices ?? {}).reduce((sum, n) => sum + n, 0),
+    ),
     devices: view?.devices ?? {},
     pauseReason: rollout.state.pauseReason?.message ?? null,
     createdAt: new Date(rollout.createdAtMs).toISOString(),
@@ -82,5 +87,11 @@ export async function loadOverviewFallback(can: (permission: string) => boolean)
     can('alerts:read') ? alertCounts() : Promise.resolve(noAlerts),
     can('rollouts:read') ? activeRollouts() : Promise.resolve([]),
   ]);
-  return { atMs: fleet.atMs, fleet, alerts, rollouts, trends: { points: [], scoped: false } };
+  return {
+    atMs: fleet.atMs,
+    fleet,
+    alerts,
+    rollouts,
+    trends: { fromMs: fleet.atMs - DAY_MS, toMs: fleet.atMs, points: [], scoped: false },
+  };
 }

@@ -12,8 +12,8 @@ export interface OverviewRollout {
   /** 0-based stage being rolled out. */
   stageIndex: number;
   stageCount: number;
-  /** The current stage's cumulative share of the rollout's devices in %; null when unknown. */
-  stagePercent: number | null;
+  /** The current stage's cumulative share of the rollout's devices in % (count stages converted). */
+  stagePercent: number;
   /** Devices per update state; states with none are absent. */
   devices: Record<string, number>;
   pauseReason: string | null;
@@ -42,5 +42,5 @@ export interface DashboardOverview {
   };
   rollouts: OverviewRollout[];
   /** `scoped`: a caller limited to a device query gets no points (snapshots are whole-fleet numbers). */
-  trends: { points: TrendPoint[]; scoped: boolean };
+  trends: { fromMs: number; toMs: number; points: TrendPoint[]; scoped: boolean };
 }
