@@ -211,8 +211,15 @@ export function RolloutsCard(props: { rollouts: readonly OverviewRollout[] }) {
   );
 }
 
+/** Seconds matter on a trend only minutes long (a server just started). */
+function trendTick(value: number | string, spanMs: number): string {
+  return spanMs < 15 * 60_000 ? new Date(Number(value)).toISOString().slice(11, 19) : timeTick(value, spanMs);
+}
+
 export function TrendsCard(props: { points: readonly TrendPoint[]; scoped?: boolean }) {
-  const { points } = props;
+  // A snapshot of an empty fleet (the first one at start-up) has no shares to draw.
+  const points = useMemo(() => props.points.filter((p) => p.onlinePct !== null), [props.points]);
+  const radius = points.length > 40 ? 0 : 3;
   const config = useMemo<ChartConfiguration>(() => {
     const first = points[0]?.atMs ?? 0;
     const span = (points[points.length - 1]?.atMs ?? first) - first;
@@ -225,27 +232,27 @@ export function TrendsCard(props: { points: readonly TrendPoint[]; scoped?: bool
             data: points.map((p) => ({ x: p.atMs, y: p.onlinePct })),
             borderColor: palette[2],
             backgroundColor: palette[2],
-            pointRadius: 0,
+            pointRadius: radius,
           },
           {
             label: '% on current release',
             data: points.map((p) => ({ x: p.atMs, y: p.currentPct })),
             borderColor: palette[0],
             backgroundColor: palette[0],
-            pointRadius: 0,
+            pointRadius: radius,
           },
         ],
       },
       options: {
         parsing: false,
         scales: {
-          x: { type: 'linear', ticks: { callback: (value) => timeTick(value, span), maxTicksLimit: 8 } },
+          x: { type: 'linear', ticks: { callback: (value) => trendTick(value, span), maxTicksLimit: 8 } },
           y: { min: 0, max: 100, ticks: { callback: (value) => `${value} %` } },
         },
         interaction: { mode: 'index', intersect: false },
       },
     };
-  }, [points]);
+  }, [points, radius]);
   return (
     <Card title="Trends" testid="card-trends" class="wide">
       {props.scoped === true ? (
