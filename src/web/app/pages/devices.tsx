@@ -94,7 +94,14 @@ export function DevicesPage(props: PageProps) {
       <QueryBox
         where={where}
         error={queryError}
-        onRun={(next) => (next === where ? list.reload() : go({ where: next }))}
+        onRun={(next) => {
+          // The same query again refreshes (devices come and go); a new one is a new URL.
+          if (next !== where) go({ where: next });
+          else {
+            list.reload();
+            count.reload();
+          }
+        }}
       />
       <p class="device-count">
         <strong data-testid="device-count">
