@@ -1,7 +1,7 @@
 /** The device page's history cards: firmware updates, job executions and audit entries. */
 import { useEffect } from 'preact/hooks';
 import type { z } from 'zod';
-import type { updateHistorySchema } from '../../../api/routes/deployments.ts';
+import type { deploymentSchema, updateHistorySchema } from '../../../api/routes/deployments.ts';
 import type { executionSchema } from '../../../api/routes/jobs.ts';
 import type { auditPageSchema } from '../../../api/routes/audit.ts';
 import { get } from '../api.ts';
@@ -13,6 +13,7 @@ import { SortableTable } from '../ui/table.tsx';
 import { DeviceCard, Loaded } from './device-card.tsx';
 
 type UpdateEvent = z.infer<typeof updateHistorySchema>['items'][number];
+type Deployment = z.infer<typeof deploymentSchema>;
 type Execution = z.infer<typeof executionSchema>;
 type AuditEntry = z.infer<typeof auditPageSchema>['items'][number];
 
@@ -30,11 +31,24 @@ function When(props: { at: string | number | null }) {
   return <span title={formatTime(props.at)}>{formatAgo(props.at)}</span>;
 }
 
+/** Newest deployments asked for to name the version of each update (one request, not one per row). */
+const DEPLOYMENTS_FOR_VERSIONS = 200;
+
+async function loadUpdates(
+  deviceId: string,
+): Promise<{ items: UpdateEvent[]; versions: Map<string, string> }> {
+  const [history, deployments] = await Promise.all([
+    get<{ items: UpdateEvent[] }>(devicePath(deviceId, 'updates'), { limit: RECENT }),
+    get<{ items: Deployment[] }>('/api/v1/firmware/deployments', { limit: DEPLOYMENTS_FOR_VERSIONS }).catch(
+      () => ({ items: [] }),
+    ),
+  ]);
+  const versions = new Map(deployments.items.map((d) => [d.id, `${d.hardwareModel} ${d.version}`]));
+  return { items: history.items, versions };
+}
+
 export function UpdatesCard(props: { deviceId: string }) {
-  const updates = useAsync(
-    () => get<{ items: UpdateEvent[] }>(devicePath(props.deviceId, 'updates'), { limit: RECENT }),
-    [props.deviceId],
-  );
+  const updates = useAsync(() => loadUpdates(props.deviceId), [props.deviceId]);
   return (
     <DeviceCard title="Firmware updates" testid="card-updates" permission="rollouts:read">
       <Loaded state={updates} what="the update history">
@@ -42,12 +56,13 @@ export function UpdatesCard(props: { deviceId: string }) {
           <SortableTable
             columns={[
               { key: 'at', label: 'When', render: (u) => <When at={u.at} /> },
-              { key: 'state', label: 'State', render: (u) => <Badge value={u.state} /> },
               {
-                key: 'deployment',
-                label: 'Deployment',
-                render: (u) => <span class="mono">{u.deploymentId}</span>,
+                key: 'version',
+                label: 'Release',
+                render: (u) =>
+                  data.versions.get(u.deploymentId) ?? <span class="muted">{u.deploymentId}</span>,
               },
+              { key: 'state', label: 'State', render: (u) => <Badge value={u.state} /> },
               {
                 key: 'reason',
                 label: 'Reason',
