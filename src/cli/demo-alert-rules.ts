@@ -35,11 +35,11 @@ export const demoAlertRules: readonly AlertRuleInput[] = [
   },
   {
     name: 'demo-battery-low',
-    description: 'Demo: battery below 70 % (the simulated batteries start between 60 and 100 %)',
+    description: 'Demo: battery below 65 % (the simulated batteries start between 60 and 100 %)',
     target: 'device',
     metric: 'battery',
     operator: '<',
-    levels: [{ severity: 'warning', threshold: 70 }],
+    levels: [{ severity: 'warning', threshold: 65 }],
   },
   {
     name: 'demo-device-offline',
