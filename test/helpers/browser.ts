@@ -32,8 +32,10 @@ export interface TestPage {
   page: Page;
   /** Every console error and uncaught page error so far, expected ones included. */
   errors: string[];
-  /** The errors a test should fail on: all but the expected 401/403 resource errors. */
+  /** The errors a test should fail on: all but the expected 401/403 resource errors and `allowErrors`. */
   unexpectedErrors(): string[];
+  /** Errors a test provokes on purpose (a refused query's 400), matched against the console text. */
+  allowErrors(pattern: RegExp): void;
   /** Saves a full-page PNG as test-artifacts/dashboard/<name>.png; resolves to its path. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function openTestPage(browser: Browser, options: { baseURL?: string
   });
   const page = await context.newPage();
   const errors: string[] = [];
+  const allowed: RegExp[] = [EXPECTED_ERROR];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console: ${message.text()} (${message.location().url})`);
   });
@@ -55,7 +58,8 @@ export async function openTestPage(browser: Browser, options: { baseURL?: string
     context,
     page,
     errors,
-    unexpectedErrors: () => errors.filter((text) => !EXPECTED_ERROR.test(text)),
+    unexpectedErrors: () => errors.filter((text) => !allowed.some((pattern) => pattern.test(text))),
+    allowErrors: (pattern) => void allowed.push(pattern),
     async screenshot(name) {
       await mkdir(SCREENSHOT_DIR, { recursive: true });
       const path = join(SCREENSHOT_DIR, `${name}.png`);
