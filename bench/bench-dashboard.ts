@@ -147,6 +147,7 @@ async function startStaticNginx(dir: string, root: string): Promise<{ port: numb
       'events { worker_connections 1024; }',
       'http {',
       '  access_log off;',
+      '  log_not_found off;',
       '  include /etc/nginx/mime.types;',
       '  gzip on;',
       '  gzip_comp_level 9;',
