@@ -11,6 +11,7 @@
  * work and no API. Also the API answers the overview needs at this size and the bundle's size.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -132,6 +133,8 @@ async function timeApi(base: string, path: string, authorization: string, runs: 
 
 /** nginx on a plain HTTP port, gzip on, serving `root` (the static baseline). */
 async function startStaticNginx(dir: string, root: string): Promise<{ port: number; stop(): Promise<void> }> {
+  if (!existsSync(NGINX))
+    throw new Error(`bench: ${NGINX} is missing (the static baseline): apt-get install -y nginx-light`);
   const port = await freePort();
   const temp = join(dir, 'nginx-temp');
   await mkdir(temp, { recursive: true });
