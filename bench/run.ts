@@ -3,7 +3,7 @@
  * and the same-run baseline each is compared against.
  *
  * Usage: npm run bench [-- --devices 1000,10000]
- *        npm run bench -- --only downloads|rollouts|telemetry|fleet|jobs   (one section, spliced into the existing file;
+ *        npm run bench -- --only downloads|rollouts|telemetry|fleet|jobs|dashboard   (one section, spliced into the existing file;
  *          --json FILE also writes its raw results, machine-readable)
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +28,8 @@ import { TELEMETRY_SECTION_HEADING, renderTelemetrySection } from './telemetry-r
 import { writeBenchmarksJson } from './benchmarks-json.ts';
 import { measureJobs } from './jobs.ts';
 import { JOBS_SECTION_HEADING, renderJobsSection } from './jobs-report.ts';
+import { measureDashboard } from './bench-dashboard.ts';
+import { DASHBOARD_SECTION_HEADING, renderDashboardSection } from './dashboard-report.ts';
 
 const SEED = 1;
 
@@ -52,6 +54,8 @@ const { values } = parseArgs({
     'telemetry-postgres-url': { type: 'string' },
     'jobs-devices': { type: 'string', default: '10000' },
     'jobs-operation': { type: 'string', default: 'sensors' },
+    'dashboard-devices': { type: 'string', default: '100000' },
+    'dashboard-runs': { type: 'string', default: '5' },
     json: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: 'docs/benchmarks.md' },
@@ -65,7 +69,8 @@ if (values.help) {
       '         [--status-devices 20000] [--fleet-devices 100000,1000000] [--fleet-runs 5] [--postgres-url URL]\n' +
       '         [--telemetry-devices 50] [--telemetry-seconds 15] [--latest-devices 100000] [--telemetry-postgres-url URL]\n' +
       '         [--jobs-devices 10000] [--jobs-operation sensors|self-test]\n' +
-      '         [--only downloads|rollouts|telemetry|fleet|jobs [--json FILE]] [--out docs/benchmarks.md]\n',
+      '         [--dashboard-devices 100000] [--dashboard-runs 5]\n' +
+      '         [--only downloads|rollouts|telemetry|fleet|jobs|dashboard [--json FILE]] [--out docs/benchmarks.md]\n',
   );
   process.exit(0);
 }
@@ -112,6 +117,15 @@ const jobsOptions = {
   seed: SEED,
 } as const;
 
+const dashboardDir = resolve('.data/bench-dashboard');
+const dashboardRuns = wholeNumbers('dashboard-runs', values['dashboard-runs'])[0] ?? 5;
+const dashboardOptions = {
+  devices: wholeNumbers('dashboard-devices', values['dashboard-devices'])[0] ?? 100_000,
+  runs: dashboardRuns,
+  // One server start per cold load (the bundle is built once per process).
+  coldRuns: Math.min(dashboardRuns, 3),
+};
+
 /** The sections that run alone: measure, render, and the raw results. */
 const sections: Record<
   string,
@@ -139,6 +153,14 @@ const sections: Record<
   jobs: async () => {
     const jobs = await measureJobs(jobsDir, jobsOptions);
     return { heading: JOBS_SECTION_HEADING, markdown: renderJobsSection(jobs), results: jobs };
+  },
+  dashboard: async () => {
+    const dashboard = await measureDashboard(dashboardDir, dashboardOptions);
+    return {
+      heading: DASHBOARD_SECTION_HEADING,
+      markdown: renderDashboardSection(dashboard),
+      results: dashboard,
+    };
   },
   telemetry: async () => {
     const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
@@ -257,6 +279,7 @@ const telemetry = await measureTelemetry(telemetryDir, telemetryOptions);
 
 const fleet = await measureFleet();
 const jobs = await measureJobs(jobsDir, jobsOptions);
+const dashboard = await measureDashboard(dashboardDir, dashboardOptions);
 
 const report = renderReport({
   machine: machineInfo(),
@@ -272,10 +295,11 @@ const report = renderReport({
 });
 const withFleet = replaceSection(report, FLEET_SECTION_HEADING, renderFleetSection(fleet));
 const withJobs = replaceSection(withFleet, JOBS_SECTION_HEADING, renderJobsSection(jobs));
-await writeFile(values.out, withJobs);
+const withDashboard = replaceSection(withJobs, DASHBOARD_SECTION_HEADING, renderDashboardSection(dashboard));
+await writeFile(values.out, withDashboard);
 await writeBenchmarksJson(
   { connections: results, telemetry, downloads, deltas, provisioning },
   machineInfo(),
   new Date(),
 );
-process.stdout.write(withJobs);
+process.stdout.write(withDashboard);

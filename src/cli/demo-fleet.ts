@@ -1,19 +1,28 @@
 /**
- * The demo fleet `npm start` runs inside the server process: simulated devices on the real gateway.
- * They take firmware updates (A/B slot files under the data dir): the factory image of every
- * model and version they run is published as a release at start, so a new release deploys to them
- * as a delta (`flotilla firmware publish` + `flotilla firmware deploy`).
+ * The demo fleet `npm start` runs inside the server process: simulated devices on the real gateway,
+ * ready to operate from the dashboard without reading docs. They take firmware updates (A/B slot
+ * files under the data dir): the factory image of every model and version they run is published
+ * at start, plus one newer release per model to roll out (demo-releases.ts), and a few alert rules
+ * that fire within a minute (demo-alert-rules.ts).
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { startSimulation, type SimulationHandle } from '../sim/simulator.ts';
-import { simulatedFleet } from '../sim/attributes.ts';
-import { simulatedImage } from '../sim/sim-firmware.ts';
 import { systemClock } from '../infra/clock.ts';
 import { systemTimers } from '../infra/timers.ts';
 import type { RunningServer } from '../server.ts';
+import { seedDemoAlertRules } from './demo-alert-rules.ts';
+import { DEMO_NEW_RELEASES, publishDemoReleases, type DemoApi } from './demo-releases.ts';
 
 export const DEMO_FLEET_SEED = 42;
+
+/** A token with `role` for the in-process set-up calls (none needed with access control off). */
+async function demoApi(server: RunningServer, role: 'release-manager' | 'operator'): Promise<DemoApi> {
+  const token = await server.internalToken(`demo-fleet-${role}`, role);
+  return {
+    httpUrl: server.httpUrl,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  };
+}
 
 export async function startDemoFleet(
   server: RunningServer,
@@ -21,7 +30,8 @@ export async function startDemoFleet(
   logger: Logger,
 ): Promise<SimulationHandle> {
   const log = logger.child({ component: 'demo-fleet' });
-  await publishFactoryReleases(server, devices, log);
+  await publishDemoReleases(await demoApi(server, 'release-manager'), devices, DEMO_FLEET_SEED, log);
+  await seedDemoAlertRules(await demoApi(server, 'operator'), server.config.dataDir, log);
   const simulation = await startSimulation(
     { clock: systemClock, timers: systemTimers, random: Math.random, logger: log },
     {
@@ -46,35 +56,11 @@ export async function startDemoFleet(
   return simulation;
 }
 
-/** Publishes each (model, version) the demo fleet runs, through the management API (idempotent). */
-async function publishFactoryReleases(server: RunningServer, devices: number, logger: Logger): Promise<void> {
-  const running = new Set(
-    simulatedFleet(devices, DEMO_FLEET_SEED).map((d) => `${d.hardware.model}@${d.firmwareVersion}`),
+/** Lines for the start banner: what the demo offers and where to try it in the dashboard. */
+export function demoFleetBanner(devices: number, httpUrl: string): string {
+  const releases = DEMO_NEW_RELEASES.map((r) => `${r.model} ${r.version}`).join(', ');
+  return (
+    `  demo fleet         ${devices} simulated devices\n` +
+    `  try                roll out ${releases} from ${httpUrl}/#/rollouts/new\n`
   );
-  const token = await server.internalToken('demo-fleet', 'release-manager');
-  const authorization: Record<string, string> =
-    token === undefined ? {} : { authorization: `Bearer ${token}` };
-  for (const key of running) {
-    const [model = '', version = ''] = key.split('@');
-    const image = simulatedImage(model, version);
-    const sha256 = createHash('sha256').update(image).digest('hex');
-    const upload = await fetch(`${server.httpUrl}/api/v1/firmware/artifacts`, {
-      method: 'PUT',
-      headers: { ...authorization, 'content-type': 'application/octet-stream' },
-      body: image,
-    });
-    if (!upload.ok) throw new Error(`demo fleet: upload of ${key} failed with HTTP ${upload.status}`);
-    const release = await fetch(`${server.httpUrl}/api/v1/firmware/releases`, {
-      method: 'POST',
-      headers: { ...authorization, 'content-type': 'application/json' },
-      body: JSON.stringify({ version, hardwareModel: model, sha256, notes: 'demo fleet factory image' }),
-    });
-    // 409: published by an earlier start.
-    if (!release.ok && release.status !== 409) {
-      throw new Error(
-        `demo fleet: release ${key} refused with HTTP ${release.status}: ${await release.text()}`,
-      );
-    }
-  }
-  logger.info({ releases: running.size }, 'demo fleet factory releases published');
 }

@@ -87,13 +87,11 @@ export function registerServerCommand(program: Command): void {
           ? { adminPassword: process.env['FLOTILLA_ADMIN_PASSWORD'] }
           : {}),
       });
-      const demo =
-        config.demoDevices > 0
-          ? await (await import('./demo-fleet.ts')).startDemoFleet(server, config.demoDevices, logger)
-          : undefined;
+      const demoModule = config.demoDevices > 0 ? await import('./demo-fleet.ts') : undefined;
+      const demo = await demoModule?.startDemoFleet(server, config.demoDevices, logger);
 
       process.stdout.write(
-        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n${loginLine(server)}  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  device HTTPS       ${server.deviceHttpUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demo ? `  demo fleet         ${config.demoDevices} simulated devices\n` : ''}Press Ctrl+C to stop.\n\n`,
+        `\nFlotilla is running\n  dashboard and API  ${server.httpUrl}/\n${loginLine(server)}  OpenAPI            ${server.httpUrl}/openapi.json\n  metrics            ${server.httpUrl}/metrics\n  MQTT (TLS, mTLS)   ${server.mqttUrl}\n  device HTTPS       ${server.deviceHttpUrl}\n  fleet CA chain     ${server.pki.paths.chain}\n${demoModule?.demoFleetBanner(config.demoDevices, server.httpUrl) ?? ''}Press Ctrl+C to stop.\n\n`,
       );
 
       let stopping = false;
