@@ -15,7 +15,8 @@ export interface CliResult {
 export function runFlotilla(
   args: string[],
   env: Record<string, string> = {},
-  timeoutMs = 30_000,
+  // Generous: ten of these may start at once on a loaded two-core machine; a hung CLI still fails the test.
+  timeoutMs = 120_000,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
