@@ -90,10 +90,16 @@ import { createJobSpecCache } from './jobs/job-spec-cache.ts';
 import { createJobStatusHandler } from './jobs/job-status-handler.ts';
 
 import { deviceConfigRoutes } from './api/routes/device-config.ts';
+import { dashboardRoutes } from './api/routes/dashboard.ts';
+import { createLiveHub } from './dashboard/live-hub.ts';
+import { createOverviewService } from './dashboard/overview-service.ts';
+import { startSnapshotDriver } from './dashboard/snapshot-driver.ts';
 import { createDeviceConfig } from './device-config/index.ts';
 
 /** How often the job dispatcher moves jobs forward (schedules, timeouts, rate-limited sends). */
 const JOB_TICK_INTERVAL_MS = 1000;
+/** How often an open dashboard stream gets a `: keepalive` comment. */
+const DASHBOARD_KEEPALIVE_MS = 15_000;
 
 export interface ServerDeps {
   logger: Logger;
@@ -526,6 +532,33 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     );
     stopping.push(() => ruleDriver.stop());
     const deviceScope = createDeviceScope({ devices: store, groups, clock });
+    const dashboardLogger = logger.child({ component: 'dashboard' });
+    const overview = createOverviewService({
+      fleetMetrics,
+      metrics: stores.fleetMetrics,
+      alerts: stores.alerts,
+      rollouts: stores.rollouts,
+      dashboard: stores.dashboard,
+      clock,
+    });
+    const snapshots = startSnapshotDriver(
+      { overview, store: stores.dashboard, clock, timers, logger: dashboardLogger },
+      {
+        intervalMs: config.dashboard.snapshotIntervalS * 1000,
+        retentionMs: config.dashboard.snapshotRetentionDays * 86_400_000,
+      },
+    );
+    stopping.push(() => snapshots.stop());
+    const live = createLiveHub(
+      {
+        compute: (scope) => overview.overview(scope),
+        clock,
+        timers,
+        logger: dashboardLogger,
+        metricsRegistry,
+      },
+      { intervalMs: config.dashboard.liveIntervalS * 1000, keepaliveMs: DASHBOARD_KEEPALIVE_MS },
+    );
     const access = createAccessControl({
       store: stores.access,
       audit: stores.provisioning,
@@ -609,10 +642,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         }),
         ...jobRoutes({ service: jobs }),
         ...deviceConfigRoutes({ service: deviceConfig.service }),
+        ...dashboardRoutes({ overview, live, scope: deviceScope, clock }),
       ],
     });
     await http.listen({ host: config.http.host, port: config.http.port });
     stopping.push(() => http.close());
+    // Runs before http.close(): open event streams would otherwise keep the server from closing.
+    stopping.push(() => Promise.resolve(live.close()));
     const httpAddress = http.server.address();
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port;
     httpUrl = `http://${urlHost(config.http.host)}:${httpPort}`;

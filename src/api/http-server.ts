@@ -171,6 +171,7 @@ export function createHttpServer(deps: HttpServerDeps) {
           if (result.filename !== undefined) {
             reply.header('content-disposition', `attachment; filename="${result.filename}"`);
           }
+          for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
           return reply.type(result.contentType).send(result.body);
         }
         return result;

@@ -41,6 +41,8 @@ export interface RawResponse {
   body: string | Buffer | Readable;
   /** Sent as `Content-Disposition: attachment; filename="…"` (a plain file name). */
   filename?: string;
+  /** Extra response headers (e.g. `cache-control` of an event stream). */
+  headers?: Record<string, string>;
 }
 
 export interface ApiRoute<
@@ -88,7 +90,7 @@ export function defineRoute<
   return route;
 }
 
-const rawResponseKeys = new Set(['contentType', 'body', 'filename']);
+const rawResponseKeys = new Set(['contentType', 'body', 'filename', 'headers']);
 
 export function isRawResponse(value: unknown): value is RawResponse {
   return (

@@ -24,6 +24,7 @@ interface FilterOptions {
 interface ListOptions extends FilterOptions {
   limit: string;
   all: boolean;
+  sort?: string;
 }
 
 function filterQuery(options: FilterOptions): Array<[string, string]> {
@@ -134,6 +135,10 @@ export function registerDevicesCommand(program: Command): void {
   addFilterOptions(devices.command('list').description('List devices, filtered; one page unless --all'))
     .option('--limit <n>', 'devices per page (1-1000)', '100')
     .option('--all', 'follow cursors and list every matching device', false)
+    .option(
+      '--sort <key>',
+      'order: id, lastSeen, firmware, model or state; a leading - reverses (e.g. -lastSeen); devices without the value come last',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  flotilla devices list --model tracker-2 --state online --tag site=berlin --json\n' +
@@ -142,6 +147,7 @@ export function registerDevicesCommand(program: Command): void {
     .action(async (options: ListOptions) => {
       const client = new ApiClient(options.server);
       const query: Array<[string, string]> = [['limit', options.limit], ...filterQuery(options)];
+      if (options.sort !== undefined) query.push(['sort', options.sort]);
       const items: Device[] = [];
       let cursor: string | undefined;
       do {

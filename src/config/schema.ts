@@ -101,6 +101,16 @@ export const serverConfigSchema = z.strictObject({
       maxGroups: z.number().int().min(0).max(1000).default(50),
     })
     .prefault({}),
+  dashboard: z
+    .strictObject({
+      /** How often a whole-fleet snapshot is stored for the dashboard's trends. */
+      snapshotIntervalS: z.number().min(1).max(86_400).default(60),
+      /** Snapshots older than this are deleted. */
+      snapshotRetentionDays: z.number().min(1).max(3650).default(30),
+      /** How often the live stream (GET /api/v1/dashboard/events) recomputes and sends the overview. */
+      liveIntervalS: z.number().min(1).max(3600).default(5),
+    })
+    .prefault({}),
   telemetry: z
     .strictObject({
       /** A record timestamped later than now + this is refused (timestamp_future). */

@@ -7,8 +7,9 @@ import { compileWhere } from '../fleet-query/sql/compile.ts';
 import type { QueryDialect } from '../fleet-query/sql/dialect.ts';
 import { ValidationError } from '../infra/errors.ts';
 import { checkPageLimit, decodeCursor } from './cursor.ts';
+import { sortedSelect, type SortDialect } from './device-sort.ts';
 import { deviceColumns } from './row-mapping.ts';
-import type { DeviceFilter, PageRequest } from './types.ts';
+import type { DeviceFilter, DevicePageRequest } from './types.ts';
 
 /** A list is bound whole: PostgreSQL takes it as an array (SQLite dialects bind JSON text instead). */
 export type SqlValue = string | number | readonly string[];
@@ -16,7 +17,7 @@ export type SqlValue = string | number | readonly string[];
 /** Adds a value to the parameter list and returns its placeholder (`?` or `$n`). */
 export type Bind = (value: SqlValue) => string;
 
-export interface ListDialect {
+export interface ListDialect extends SortDialect {
   placeholder(position: number): string;
   /** Conditions requiring each given tag to hold exactly the given value. */
   tagConditions(tags: Record<string, string>, bind: Bind): string[];
@@ -33,9 +34,21 @@ export interface SqlQuery {
 // on this to quote a key inside a JSON path.
 const tagKeyPattern = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
-export function buildListQuery(filter: DeviceFilter, page: PageRequest, dialect: ListDialect): SqlQuery {
+export function buildListQuery(
+  filter: DeviceFilter,
+  page: DevicePageRequest,
+  dialect: ListDialect,
+): SqlQuery {
   checkPageLimit(page.limit);
   const { params, bind } = parameters(dialect);
+  if (page.sort !== undefined && page.sort !== 'id') {
+    const select = {
+      columns: deviceColumns,
+      filters: () => filterConditions(filter, dialect, bind),
+      limit: page.limit,
+    };
+    return { sql: sortedSelect(page.sort, page.cursor, select, dialect, bind), params };
+  }
   const where: string[] = [];
   if (page.cursor !== undefined) where.push(`id > ${bind(decodeCursor(page.cursor))}`);
   where.push(...filterConditions(filter, dialect, bind));

@@ -2,6 +2,7 @@
 import type { AccessStore } from './access-types.ts';
 import type { AlertRuleStore } from './alert-rule-types.ts';
 import type { AlertStore } from './alert-types.ts';
+import type { DashboardStore } from './dashboard-types.ts';
 import type { FleetMetricsStore } from './fleet-metrics-types.ts';
 import type { AnomalyStore } from './anomaly-types.ts';
 import type { DeviceConfigStore } from './device-config-types.ts';
@@ -51,6 +52,8 @@ export interface Stores {
   anomaly: AnomalyStore;
   /** Remote jobs, their executions and device capabilities. */
   jobs: JobStore;
+  /** Dashboard trend snapshots and rollout device counts (docs/dashboard.md). */
+  dashboard: DashboardStore;
   /** Closes the shared connection; `devices.close()` does the same. Idempotent. */
   close(): Promise<void>;
 }

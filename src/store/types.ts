@@ -5,6 +5,7 @@
  */
 import type { ConnectionState, Device, FleetSummary } from '../contracts/device.ts';
 import type { FleetQuery } from '../fleet-query/index.ts';
+import type { DeviceSort } from './device-sort.ts';
 
 export interface NewDevice {
   id: string;
@@ -76,6 +77,11 @@ export interface PageRequest {
   limit: number;
 }
 
+/** A page of `listDevices`; `sort` absent or `id` keeps the plain id order (and its cursors). */
+export interface DevicePageRequest extends PageRequest {
+  sort?: DeviceSort;
+}
+
 export interface Page<T> {
   items: T[];
   /** Present when more items follow. */
@@ -93,7 +99,8 @@ export interface DeviceStore {
   createDevice(device: NewDevice, nowMs: number): Promise<Device>;
   /** Undefined when unknown. */
   getDevice(id: string): Promise<Device | undefined>;
-  listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>>;
+  /** Ordered by id, or by `page.sort` (keyset on sort key and id, devices without the value last). */
+  listDevices(filter: DeviceFilter, page: DevicePageRequest): Promise<Page<Device>>;
   /** The devices a selection matches, ordered by id (keyset pages, like listDevices). */
   listDevicesMatching(selection: DeviceSelection, page: PageRequest): Promise<Page<Device>>;
   /** How many devices the filter matches (dry runs of group operations, the dashboard). */

@@ -47,6 +47,11 @@ export const routeMatrix: Record<string, MatrixEntry> = {
   countDevices: { permission: 'devices:read' },
   getDevice: { permission: 'devices:read' },
   fleetSummary: { permission: 'devices:read' },
+  // dashboard
+  dashboardOverview: { permission: 'devices:read' },
+  dashboardTrends: { permission: 'devices:read' },
+  // An open event stream never ends: an unknown parameter makes it a 400 once the check has passed.
+  dashboardEvents: { permission: 'devices:read', query: 'matrix=none' },
   listGroups: { permission: 'devices:read' },
   getGroup: { permission: 'devices:read' },
   runGroupOperation: { permission: 'devices:write' },

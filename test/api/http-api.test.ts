@@ -105,6 +105,7 @@ describe('management HTTP API', () => {
       'group',
       'limit',
       'model',
+      'sort',
       'state',
       'tag',
       'where',

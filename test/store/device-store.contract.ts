@@ -8,6 +8,7 @@ import { ConflictError, UnavailableError, ValidationError } from '../../src/infr
 import type { DeviceStore } from '../../src/store/types.ts';
 import { iso, presenceContract, t0 } from './device-store-presence.contract.ts';
 import { selectionContract } from './device-store-selection.contract.ts';
+import { sortContract } from './device-store-sort.contract.ts';
 
 export type StoreFactory = () => Promise<DeviceStore>;
 
@@ -216,6 +217,7 @@ function registerContract(makeStore: StoreFactory): void {
 
   presenceContract(() => store);
   selectionContract(() => store);
+  sortContract(() => store);
 }
 
 const neverConnected = { lastSeenAt: null, connectionState: 'offline', connectionChangedAt: null } as const;

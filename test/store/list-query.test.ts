@@ -9,6 +9,8 @@ const numbered: ListDialect = {
   tagConditions: (tags, bind) =>
     Object.entries(tags).map(([key, value]) => `tag(${bind(key)}) = ${bind(value)}`),
   query: postgresQueryDialect,
+  sortExpression: (column) => column,
+  sortValue: (value, _kind, bind) => bind(value),
 };
 
 describe('buildListQuery', () => {

@@ -55,6 +55,7 @@ describe('PostgresDeviceStore', { skip: skipUnlessCi(unreachable) }, () => {
         'batches',
         'certificates',
         'config_defaults',
+        'dashboard_snapshots',
         'deployments',
         'device_capabilities',
         'device_config',

@@ -7,6 +7,7 @@ import type { GroupService } from '../../groups/group-service.ts';
 import type { Clock } from '../../infra/clock.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import type { DeviceFilter, DeviceStore } from '../../store/types.ts';
+import { deviceSorts } from '../../store/device-sort.ts';
 import type { Principal } from '../../access/principal.ts';
 import type { DeviceScope } from '../device-scope.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
@@ -53,7 +54,13 @@ export const deviceCountSchema = z.object({ count: z.number().int() });
 export const listDevicesQuery = z.strictObject({
   ...filterFields,
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Page size, 1-1000'),
-  cursor: z.string().min(1).optional().describe('nextCursor of the previous page'),
+  cursor: z.string().min(1).optional().describe('nextCursor of the previous page (of the same sort)'),
+  sort: z
+    .enum(deviceSorts)
+    .optional()
+    .describe(
+      'Order: id (default), lastSeen, firmware (text order), model or state; a leading - reverses. Ties by id; devices without the value come last in both directions',
+    ),
 });
 
 export const devicePageSchema = z.object({
@@ -90,14 +97,18 @@ export function deviceRoutes(deps: DeviceRouteDeps): ApiRoute[] {
       method: 'GET',
       path: '/api/v1/devices',
       operationId: 'listDevices',
-      summary: 'List devices, filtered, in pages ordered by id',
+      summary: 'List devices, filtered, in pages ordered by id or by `sort`',
       tag: 'devices',
       permission: 'devices:read',
       query: listDevicesQuery,
       response: devicePageSchema,
       errors: [400],
       handler: async ({ query, principal }) =>
-        store.listDevices(await toFilter(query, principal), { cursor: query.cursor, limit: query.limit }),
+        store.listDevices(await toFilter(query, principal), {
+          cursor: query.cursor,
+          limit: query.limit,
+          ...(query.sort === undefined ? {} : { sort: query.sort }),
+        }),
     }),
     defineRoute({
       method: 'GET',

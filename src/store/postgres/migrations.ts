@@ -640,6 +640,33 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 20,
+    name: 'dashboard_snapshots',
+    sql: `
+      -- Whole-fleet numbers every dashboard.snapshotIntervalS, for the dashboard's trends
+      -- (docs/dashboard.md); rows older than dashboard.snapshotRetentionDays are deleted.
+      CREATE TABLE dashboard_snapshots (
+        at_ms bigint NOT NULL PRIMARY KEY,
+        total integer NOT NULL,
+        online integer NOT NULL,
+        with_release integer NOT NULL,
+        on_current_release integer NOT NULL,
+        open_alerts integer NOT NULL
+      );
+    `,
+  },
+  {
+    version: 21,
+    name: 'device_sort_indexes',
+    sql: `
+      -- Sorted device lists page on (key, id) in byte order, as SQLite compares text
+      -- (store/device-sort.ts): the indexes of migration 1 use the database's collation.
+      CREATE INDEX devices_last_seen_idx ON devices (last_seen_at, id);
+      CREATE INDEX devices_model_sort_idx ON devices ((hardware_model COLLATE "C"), id);
+      CREATE INDEX devices_firmware_sort_idx ON devices ((firmware_version COLLATE "C"), id);
+    `,
+  },
 ];
 
 const createLedger = `

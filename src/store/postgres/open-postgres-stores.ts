@@ -7,6 +7,7 @@ import { PgSession } from './pg-session.ts';
 import { PostgresAlertRuleStore } from './postgres-alert-rule-store.ts';
 import { PostgresFleetMetricsStore } from './postgres-fleet-metrics-store.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
+import { PostgresDashboardStore } from './postgres-dashboard-store.ts';
 import { PostgresAnomalyStore } from './postgres-anomaly-store.ts';
 import { PostgresDeviceStore } from './postgres-device-store.ts';
 import { PostgresGroupStore } from './postgres-group-store.ts';
@@ -53,6 +54,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     fleetMetrics: new PostgresFleetMetricsStore(session),
     notifications: new PostgresNotificationStore(session),
     anomaly: new PostgresAnomalyStore(session),
+    dashboard: new PostgresDashboardStore(session),
     jobs: new PostgresJobStore(session),
     close: () => session.close(),
   };

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
+import { toSortedPage } from '../device-sort.ts';
 import { idBatches } from '../id-batches.ts';
 import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
 import { postgresQueryDialect } from '../../fleet-query/sql/postgres-dialect.ts';
@@ -18,6 +19,7 @@ import type {
   NewDevice,
   OperatorTagChange,
   Page,
+  DevicePageRequest,
   PageRequest,
   PresenceUpdate,
   ReportedState,
@@ -30,6 +32,10 @@ import type { PgDeviceRow } from './postgres-statements.ts';
 const toDevice = sql.toPgDevice;
 
 const listDialect: ListDialect = {
+  // "C": byte order, as SQLite compares, whatever the database locale (indexes of migration 21).
+  sortExpression: (column, kind) => (kind === 'text' ? `${column} COLLATE "C"` : column),
+  sortValue: (value, kind, bind) =>
+    kind === 'time' ? `${bind(new Date(value).toISOString())}::timestamptz` : bind(value),
   placeholder: (position) => `$${position}`,
   // One containment test covers every tag and can use the GIN index on tags.
   tagConditions: (tags, bind) => [`tags @> ${bind(JSON.stringify(tags))}::jsonb`],
@@ -78,9 +84,11 @@ export class PostgresDeviceStore implements DeviceStore {
     return row === undefined ? undefined : toDevice(row);
   }
 
-  async listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>> {
+  async listDevices(filter: DeviceFilter, page: DevicePageRequest): Promise<Page<Device>> {
     const query = buildListQuery(filter, page, listDialect);
     const result = await this.#query<PgDeviceRow>(query.sql, query.params);
+    if (page.sort !== undefined && page.sort !== 'id')
+      return toSortedPage(result.rows.map(toDevice), page.limit, page.sort);
     return toPage(result.rows, page.limit, toDevice);
   }
 

@@ -607,6 +607,31 @@ export const sqliteMigrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 20,
+    name: 'dashboard_snapshots',
+    sql: `
+      -- Whole-fleet numbers every dashboard.snapshotIntervalS, for the dashboard's trends
+      -- (docs/dashboard.md); rows older than dashboard.snapshotRetentionDays are deleted.
+      CREATE TABLE dashboard_snapshots (
+        at_ms INTEGER NOT NULL PRIMARY KEY,
+        total INTEGER NOT NULL,
+        online INTEGER NOT NULL,
+        with_release INTEGER NOT NULL,
+        on_current_release INTEGER NOT NULL,
+        open_alerts INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 21,
+    name: 'device_sort_indexes',
+    sql: `
+      -- Sorted device lists page on (key, id) (store/device-sort.ts); model, firmware and state
+      -- already have (column, id) indexes from migration 1.
+      CREATE INDEX devices_last_seen_idx ON devices (last_seen_at, id);
+    `,
+  },
 ];
 
 const createLedger = `

@@ -6,6 +6,7 @@ import { openSqliteDatabase } from './open-sqlite-database.ts';
 import { SqliteAlertRuleStore } from './sqlite-alert-rule-store.ts';
 import { SqliteFleetMetricsStore } from './sqlite-fleet-metrics-store.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
+import { SqliteDashboardStore } from './sqlite-dashboard-store.ts';
 import { SqliteAnomalyStore } from './sqlite-anomaly-store.ts';
 import { SqliteDeviceStore } from './sqlite-device-store.ts';
 import { SqliteGroupStore } from './sqlite-group-store.ts';
@@ -47,6 +48,7 @@ export async function openSqliteStores(file: string): Promise<Stores> {
     fleetMetrics: new SqliteFleetMetricsStore(db),
     notifications: new SqliteNotificationStore(db),
     anomaly: new SqliteAnomalyStore(db),
+    dashboard: new SqliteDashboardStore(db),
     jobs: new SqliteJobStore(db),
     close: () => devices.close(),
   };

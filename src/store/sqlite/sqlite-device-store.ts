@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Device, FleetSummary } from '../../contracts/device.ts';
 import { NotFoundError } from '../../infra/errors.ts';
 import { toPage } from '../cursor.ts';
+import { toSortedPage } from '../device-sort.ts';
 import { idBatches } from '../id-batches.ts';
 import { buildSelectionQuery, type SelectionDialect } from '../selection-query.ts';
 import { versionKeyOf } from '../../fleet-query/semver.ts';
@@ -18,6 +19,7 @@ import type {
   NewDevice,
   OperatorTagChange,
   Page,
+  DevicePageRequest,
   PageRequest,
   PresenceUpdate,
   ReportedState,
@@ -34,6 +36,9 @@ import {
 const toDevice = toSqliteDevice;
 
 const listDialect: ListDialect = {
+  sortExpression: (column) => column,
+  // Times are integer ms; text compares byte-wise (BINARY collation).
+  sortValue: (value, _kind, bind) => bind(value),
   placeholder: () => '?',
   // The JSON path is bound too; quoting the key keeps a dotted key (`site.floor`) one member.
   tagConditions: (tags, bind) =>
@@ -109,10 +114,12 @@ export class SqliteDeviceStore implements DeviceStore {
     });
   }
 
-  listDevices(filter: DeviceFilter, page: PageRequest): Promise<Page<Device>> {
+  listDevices(filter: DeviceFilter, page: DevicePageRequest): Promise<Page<Device>> {
     return this.#run(() => {
       const query = buildListQuery(filter, page, listDialect);
       const rows = this.#db.prepare<unknown[], SqliteDeviceRow>(query.sql).all(...query.params);
+      if (page.sort !== undefined && page.sort !== 'id')
+        return toSortedPage(rows.map(toDevice), page.limit, page.sort);
       return toPage(rows, page.limit, toDevice);
     });
   }
