@@ -33,11 +33,17 @@ export interface LiveHubOptions {
   keepaliveMs: number;
 }
 
+interface Computed {
+  atMs: number;
+  overview: DashboardOverview;
+  frame: string;
+}
+
 interface Channel {
   scope: OverviewScope;
   clients: Set<PassThrough>;
-  latest?: { atMs: number; frame: string };
-  inflight?: Promise<string>;
+  latest?: Computed;
+  inflight?: Promise<Computed>;
 }
 
 const overviewFrame = (overview: DashboardOverview): string =>
@@ -62,13 +68,12 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
 
   const keyOf = (scope: OverviewScope): string => scope.where ?? '';
 
-  function refresh(channel: Channel): Promise<string> {
+  function refresh(channel: Channel): Promise<Computed> {
     channel.inflight ??= deps
       .compute(channel.scope)
       .then((overview) => {
-        const frame = overviewFrame(overview);
-        channel.latest = { atMs: clock.now(), frame };
-        return frame;
+        channel.latest = { atMs: clock.now(), overview, frame: overviewFrame(overview) };
+        return channel.latest;
       })
       .finally(() => {
         channel.inflight = undefined;
@@ -76,12 +81,22 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
     return channel.inflight;
   }
 
-  /** This interval's frame of the channel: computed by whoever asked first. */
-  function current(channel: Channel): Promise<string> {
+  /** This interval's overview of the channel: computed by whoever asked first. */
+  function current(channel: Channel): Promise<Computed> {
     const latest = channel.latest;
     if (latest !== undefined && clock.now() - latest.atMs < options.intervalMs)
-      return Promise.resolve(latest.frame);
+      return Promise.resolve(latest);
     return refresh(channel);
+  }
+
+  function channelOf(scope: OverviewScope): { key: string; channel: Channel } {
+    const key = keyOf(scope);
+    let channel = channels.get(key);
+    if (channel === undefined) {
+      channel = { scope, clients: new Set() };
+      channels.set(key, channel);
+    }
+    return { key, channel };
   }
 
   function send(stream: PassThrough, text: string): void {
@@ -94,7 +109,7 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
     for (const channel of channels.values()) {
       if (channel.clients.size === 0) continue;
       refresh(channel)
-        .then((frame) => {
+        .then(({ frame }) => {
           for (const client of channel.clients) send(client, frame);
         })
         .catch((err: unknown) => {
@@ -125,7 +140,7 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
   function remove(key: string, channel: Channel, stream: PassThrough): void {
     channel.clients.delete(stream);
     if (channel.clients.size === 0 && channels.get(key) === channel) channels.delete(key);
-    if (channels.size === 0) stopTimers();
+    if (clientCount() === 0) stopTimers();
   }
 
   return {
@@ -135,15 +150,10 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
      */
     async subscribe(scope: OverviewScope): Promise<Readable> {
       if (closed) throw new UnavailableError('the server is stopping');
-      const key = keyOf(scope);
-      let channel = channels.get(key);
-      if (channel === undefined) {
-        channel = { scope, clients: new Set() };
-        channels.set(key, channel);
-      }
+      const { key, channel } = channelOf(scope);
       let frame: string;
       try {
-        frame = await current(channel);
+        frame = (await current(channel)).frame;
       } catch (error) {
         if (channel.clients.size === 0 && channels.get(key) === channel) channels.delete(key);
         throw error;
@@ -157,6 +167,16 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
       stream.on('close', () => remove(key, joined, stream));
       startTimers();
       return stream;
+    },
+
+    /**
+     * This interval's overview of `scope` for `GET /api/v1/dashboard/overview`: the page's first
+     * request and its stream's first frame share one computation.
+     */
+    async overview(scope: OverviewScope): Promise<DashboardOverview> {
+      if (closed) throw new UnavailableError('the server is stopping');
+      // The channel stays (one per scope asked for), so the stream opened next reuses the answer.
+      return (await current(channelOf(scope).channel)).overview;
     },
 
     /** Open streams. */

@@ -14,7 +14,7 @@ import { defineRoute, type ApiRoute } from '../route.ts';
 
 export interface DashboardRouteDeps {
   overview: OverviewService;
-  live: Pick<LiveHub, 'subscribe'>;
+  live: Pick<LiveHub, 'subscribe' | 'overview'>;
   /** Narrows the fleet numbers to the caller's devices:read scope. */
   scope: DeviceScope;
   clock: Clock;
@@ -34,8 +34,7 @@ export function dashboardRoutes(deps: DashboardRouteDeps): ApiRoute[] {
       permission: 'devices:read',
       response: dashboardOverviewSchema,
       errors: [400],
-      handler: ({ principal }) =>
-        overview.overview({ where: scope.where(principal, 'devices:read', undefined) }),
+      handler: ({ principal }) => live.overview({ where: scope.where(principal, 'devices:read', undefined) }),
     }),
     defineRoute({
       method: 'GET',

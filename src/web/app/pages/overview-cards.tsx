@@ -6,7 +6,11 @@ import { navigate } from '../router.tsx';
 import { ChartView, palette, timeTick } from '../ui/chart.tsx';
 import { formatAgo, formatNumber, formatPct } from '../ui/format.ts';
 import { Badge, Card } from '../ui/layout.tsx';
-import type { DashboardOverview, OverviewRollout, TrendPoint } from './overview-types.ts';
+import type {
+  ActiveRollout as OverviewRollout,
+  DashboardOverview,
+  TrendPoint,
+} from '../../../dashboard/overview-schema.ts';
 
 const TOP_VERSIONS = 8;
 const UNKNOWN_COLOR = '#c0c6cf';

@@ -1,11 +1,12 @@
 /**
  * The fleet at a glance: stat tiles, distributions, open alerts, active rollouts and trends. The
  * first paint comes from `GET /api/v1/dashboard/overview`, then the SSE stream replaces it in
- * place. A server without that route gets the same page built from the older routes, polled.
+ * place.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.tsx';
-import { ApiError, get } from '../api.ts';
+import type { ApiError } from '../api.ts';
+import { get } from '../api.ts';
 import { useLiveEvent } from '../live.ts';
 import { useSession } from '../session.tsx';
 import { ErrorBox, Loading, useAsync } from '../ui/async.tsx';
@@ -13,47 +14,18 @@ import { palette } from '../ui/chart.tsx';
 import { formatAgo, formatNumber, formatPct } from '../ui/format.ts';
 import { PageHeader, Stat } from '../ui/layout.tsx';
 import { AlertsCard, BucketCard, FirmwareCard, RolloutsCard, TrendsCard } from './overview-cards.tsx';
-import { loadOverviewFallback } from './overview-fallback.ts';
-import type { DashboardOverview } from './overview-types.ts';
+import type { DashboardOverview } from '../../../dashboard/overview-schema.ts';
 
-/** How often the fallback (no SSE) asks again. */
-const FALLBACK_REFRESH_MS = 15_000;
-
-function useOverview(): {
-  data: DashboardOverview | undefined;
-  error: ApiError | undefined;
-  live: string;
-  polling: boolean;
-} {
-  const session = useSession();
-  // Whether the server lacks the overview route: a ref for the loader, state for the poll timer.
-  const noRoute = useRef(false);
-  const [fallback, setFallback] = useState(false);
+function useOverview(): { data: DashboardOverview | undefined; error: ApiError | undefined; live: string } {
   const [pushed, setPushed] = useState<DashboardOverview | undefined>(undefined);
-  const loaded = useAsync(async () => {
-    if (!noRoute.current) {
-      try {
-        return await get<DashboardOverview>('/api/v1/dashboard/overview');
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-        noRoute.current = true;
-        setFallback(true);
-      }
-    }
-    return loadOverviewFallback((permission) => session.can(permission));
-  }, []);
+  // The first answer and the stream's first event share one computation on the server.
+  const loaded = useAsync(() => get<DashboardOverview>('/api/v1/dashboard/overview'), []);
   const live = useLiveEvent<DashboardOverview>('overview', setPushed);
-  useEffect(() => {
-    if (!fallback) return undefined;
-    const timer = setInterval(() => loaded.reload(), FALLBACK_REFRESH_MS);
-    return () => clearInterval(timer);
-    // reload is stable (useAsync's deps are empty).
-  }, [fallback]);
   const newest = pushed !== undefined && pushed.atMs >= (loaded.data?.atMs ?? 0) ? pushed : loaded.data;
-  return { data: newest, error: loaded.error, live, polling: fallback && live !== 'live' };
+  return { data: newest, error: loaded.error, live };
 }
 
-function LiveIndicator(props: { state: string; atMs: number | undefined; polling: boolean }) {
+function LiveIndicator(props: { state: string; atMs: number | undefined }) {
   const text = props.state === 'live' ? 'live' : 'reconnecting';
   return (
     <span
@@ -61,19 +33,18 @@ function LiveIndicator(props: { state: string; atMs: number | undefined; polling
       title={props.atMs === undefined ? undefined : `as of ${formatAgo(props.atMs)}`}
     >
       <span data-testid="live">{text}</span>
-      {props.polling ? <span class="muted"> · refreshed every {FALLBACK_REFRESH_MS / 1000} s</span> : null}
     </span>
   );
 }
 
 export function OverviewPage(_props: PageProps) {
   const session = useSession();
-  const { data, error, live, polling } = useOverview();
+  const { data, error, live } = useOverview();
   const fleet = data?.fleet;
   return (
     <>
       <PageHeader title="Fleet overview" subtitle="Updates by itself while this page is open.">
-        <LiveIndicator state={live} atMs={data?.atMs} polling={polling} />
+        <LiveIndicator state={live} atMs={data?.atMs} />
       </PageHeader>
       <ErrorBox error={error} title="The overview could not be loaded:" />
       {data === undefined || fleet === undefined ? (
