@@ -10,7 +10,8 @@ import { navigate } from '../router.tsx';
 import { ErrorBox, Loading, useAsync } from '../ui/async.tsx';
 import { formatAgo, formatNumber, formatTime } from '../ui/format.ts';
 import { Badge, PageHeader } from '../ui/layout.tsx';
-import { CursorPager, SortableTable, useCursorPages, type Column } from '../ui/table.tsx';
+import { Pager, useCursorPages } from '../ui/cursor-pager.tsx';
+import { SortableTable, type Column } from '../ui/table.tsx';
 import { QueryBox } from './device-query.tsx';
 
 const PAGE_SIZE = 50;
@@ -134,13 +135,13 @@ export function DevicesPage(props: PageProps) {
           }
         />
       )}
-      <CursorPager
+      <Pager
         pages={pages}
         nextCursor={list.error === undefined ? list.data?.nextCursor : undefined}
         busy={list.loading}
       >
         <span class="muted">{PAGE_SIZE} per page</span>
-      </CursorPager>
+      </Pager>
     </>
   );
 }

@@ -1,9 +1,8 @@
 /**
- * A table whose headers sort (by asking the API, not by sorting the page in the browser) and a
- * pager that walks an API's `nextCursor` pages, remembering the cursors behind it for "previous".
+ * A table whose headers sort (by asking the API, not by sorting the page in the browser); pages of
+ * it go through ui/cursor-pager.tsx.
  */
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
 
 export interface Column<T> {
   /** Column id; also the API's sort key when `sortable`. */
@@ -91,59 +90,6 @@ export function SortableTable<T>(props: {
           ))}
         </tbody>
       </table>
-    </div>
-  );
-}
-
-export interface CursorPages {
-  /** The cursor of the page shown; undefined on the first page. */
-  cursor: string | undefined;
-  /** 1-based. */
-  page: number;
-  next(nextCursor: string): void;
-  prev(): void;
-}
-
-/** Cursors of the pages before this one; back to page 1 whenever `resetKey` changes (a new query). */
-export function useCursorPages(resetKey: string): CursorPages {
-  const [state, setState] = useState<{ key: string; stack: string[] }>({ key: resetKey, stack: [] });
-  // A new key shows page 1 in the same render, so no request goes out with a stale cursor.
-  const stack = state.key === resetKey ? state.stack : [];
-  return {
-    cursor: stack[stack.length - 1],
-    page: stack.length + 1,
-    next: (nextCursor) => setState({ key: resetKey, stack: [...stack, nextCursor] }),
-    prev: () => setState({ key: resetKey, stack: stack.slice(0, -1) }),
-  };
-}
-
-export function CursorPager(props: {
-  pages: CursorPages;
-  nextCursor: string | undefined;
-  busy?: boolean;
-  children?: ComponentChildren;
-}) {
-  const { pages, nextCursor } = props;
-  return (
-    <div class="pager">
-      <button
-        type="button"
-        data-testid="prev-page"
-        disabled={pages.page <= 1 || props.busy === true}
-        onClick={() => pages.prev()}
-      >
-        ← Previous
-      </button>
-      <span data-testid="page-number">page {pages.page}</span>
-      <button
-        type="button"
-        data-testid="next-page"
-        disabled={nextCursor === undefined || props.busy === true}
-        onClick={() => nextCursor !== undefined && pages.next(nextCursor)}
-      >
-        Next →
-      </button>
-      {props.children}
     </div>
   );
 }
