@@ -126,6 +126,8 @@ export interface RepoServer {
   cutNextAfterBytes?: number;
   /** Called for every request before it is answered. */
   onRequest?: (path: string) => void;
+  /** True: the connection is dropped without an answer (a server that went away mid-request). */
+  hangUp?: (path: string) => boolean;
   close(): Promise<void>;
 }
 
@@ -165,6 +167,10 @@ async function handle(
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   state.requests.push({ path, ...(req.headers.range ? { range: req.headers.range } : {}) });
   state.onRequest?.(path);
+  if (state.hangUp?.(path) === true) {
+    req.socket.destroy();
+    return;
+  }
   const sig = /^\/device\/v1\/artifacts\/([0-9a-f]{64})\/minisig$/.exec(path);
   if (sig) {
     const text = state.signatures.get(sig[1] ?? '');

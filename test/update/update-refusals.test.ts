@@ -190,6 +190,23 @@ describe('update client refusals', () => {
     assert.equal(rebooted(), true);
   });
 
+  it('connection dropped while fetching snapshot metadata: download_failed, never metadata_invalid', async () => {
+    const w = await world(base);
+    w.server.hangUp = (path) => path.endsWith('snapshot.json');
+    await expectRefused(w, 'download_failed');
+  });
+
+  it('connection dropped once while fetching targets metadata: the refresh is retried and installs', async () => {
+    const w = await world(base);
+    let dropped = 0;
+    w.server.hangUp = (path) =>
+      path.endsWith('targets.json') && !path.includes('/targets/') && dropped++ === 0;
+    const { client, reports, rebooted } = createClient(w.device, w.server.url);
+    await client.offer(offer());
+    assert.equal(dropped, 2, 'dropped once, then served');
+    assert.equal(rebooted(), true, JSON.stringify(reports.at(-1)));
+  });
+
   it('server unreachable: download_failed', async () => {
     const w = await world(base);
     await expectRefused(w, 'download_failed', offer(), { options: { deviceHttpUrl: 'http://127.0.0.1:1' } });

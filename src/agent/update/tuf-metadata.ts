@@ -72,11 +72,29 @@ export interface TufOptions {
 
 /** Refreshes (TUF 5.3-5.6) and returns the verified targets; throws UpdateRefusedError. */
 export async function refreshTargets(options: TufOptions): Promise<VerifiedTargets> {
+  // tuf-js turns a failed snapshot or targets download into a plain RuntimeError carrying only the
+  // message, so the transport failure is remembered here: a server that went away mid-refresh is
+  // `download_failed` (retried), never `metadata_invalid`.
+  const transport = { failed: false };
+  const remember = <T>(download: () => Promise<T>): Promise<T> =>
+    download().catch((err: unknown) => {
+      // A 404 is an answer (TUF 5.3.3 asks for the next root until one is missing); a dropped
+      // connection or a 5xx is not.
+      const answered = err instanceof DownloadHTTPError && err.statusCode < 500;
+      if (isTransportFailure(err) && !answered) transport.failed = true;
+      throw err;
+    });
+  const fetcher: Fetcher = {
+    downloadBytes: (url, maxLength) => remember(() => options.fetcher.downloadBytes(url, maxLength)),
+    downloadFile: (url, maxLength, handler) =>
+      remember(() => options.fetcher.downloadFile(url, maxLength, handler)),
+  };
+  const mapTufErrors = <T>(action: () => Promise<T>): Promise<T> => mapErrors(action, transport);
   const updater = new Updater({
     metadataDir: options.metadataDir,
     metadataBaseUrl: options.metadataBaseUrl,
     targetBaseUrl: `${options.metadataBaseUrl}/targets`,
-    fetcher: options.fetcher,
+    fetcher,
     config: { fetchRetry: false },
   });
   await mapTufErrors(() => updater.refresh());
@@ -106,13 +124,18 @@ export async function refreshTargets(options: TufOptions): Promise<VerifiedTarge
   };
 }
 
-async function mapTufErrors<T>(action: () => Promise<T>): Promise<T> {
+/** The server could not be reached or answered an HTTP error: worth retrying, unlike bad metadata. */
+const isTransportFailure = (err: unknown): boolean =>
+  err instanceof DownloadError && !(err instanceof DownloadLengthMismatchError);
+
+async function mapErrors<T>(action: () => Promise<T>, transport: { failed: boolean }): Promise<T> {
+  transport.failed = false;
   try {
     return await action();
   } catch (err) {
     if (err instanceof UpdateRefusedError) throw err;
     const detail = (err as Error).message;
-    if (err instanceof DownloadError && !(err instanceof DownloadLengthMismatchError))
+    if (isTransportFailure(err) || transport.failed)
       throw new UpdateRefusedError('download_failed', `TUF metadata: ${detail}`);
     // TUF 5.4.4 / 5.5.x expiry; 5.3.5, 5.4.3, 5.5.5 version rollback (includes EqualVersionError).
     const reason =
