@@ -110,6 +110,8 @@ describe('dashboard live stream over HTTP', () => {
   });
   after(async () => {
     hub.close();
+    // The test's fetch clients keep their connections alive; close them rather than wait for their timeout.
+    app.server.closeAllConnections();
     await app.close();
   });
 
