@@ -1,6 +1,5 @@
 /** `flotilla agent`: the device agent as a long-running process, configured by a file. */
 import { Option, type Command } from 'commander';
-import { runAgentDaemon } from '../agent/daemon.ts';
 import { ProvisioningRefusedError } from '../agent/provisioning-errors.ts';
 import { systemTimers } from '../infra/timers.ts';
 import { systemClock } from '../infra/clock.ts';
@@ -58,6 +57,8 @@ export function registerAgentCommand(program: Command): void {
     .addHelpText('after', EXAMPLE)
     .action(async (flags: { config: string; logLevel: LogLevel }) => {
       const logger = createLogger(flags.logLevel);
+      // Loaded when the agent runs: every other command starts without the agent's dependencies.
+      const { runAgentDaemon } = await import('../agent/daemon.ts');
       try {
         await runAgentDaemon(flags.config, {
           clock: systemClock,

@@ -6,7 +6,7 @@ import { ApiClient, defaultServerUrl } from './api-client.ts';
 import { printTable } from './output.ts';
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { auditPageSchema, revokeResultSchema } from '../api/routes/provisioning.ts';
+import { auditPageSchema } from '../api/routes/audit.ts';
 import { groupOperationResultSchema, type GroupOperationResult } from '../groups/group-operations.ts';
 import { InvalidArgumentError } from 'commander';
 
@@ -253,6 +253,8 @@ export function registerDevicesCommand(program: Command): void {
     .option('--server <url>', 'management API URL (env FLOTILLA_URL)', defaultServerUrl(process.env))
     .option('--json', 'print JSON for scripts', false)
     .action(async (id: string, options: { reason: string; server: string; json: boolean }) => {
+      // The provisioning routes pull in the PKI: loaded only for this command.
+      const { revokeResultSchema } = await import('../api/routes/provisioning.ts');
       const result = await new ApiClient(options.server).post(
         `/api/v1/devices/${encodeURIComponent(id)}/revoke`,
         revokeResultSchema,

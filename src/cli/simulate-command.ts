@@ -5,13 +5,7 @@ import { systemTimers } from '../infra/timers.ts';
 import { systemClock } from '../infra/clock.ts';
 import { LOG_LEVELS, createLogger, type LogLevel } from '../infra/logger.ts';
 import { createProgressBar } from './progress.ts';
-import { batchProvisioning, readFactoryBatchDir } from '../sim/batch-dir.ts';
-import {
-  startSimulation,
-  type RampResult,
-  type SimulationHandle,
-  type SimulationOptions,
-} from '../sim/simulator.ts';
+import type { RampResult, SimulationHandle, SimulationOptions } from '../sim/simulator.ts';
 
 const DEFAULT_DEVICES = 100;
 const DEFAULT_SERVER = 'mqtts://localhost:8883';
@@ -165,6 +159,7 @@ async function simulationOptions(flags: SimulateFlags): Promise<SimulationOption
       heartbeatIntervalS: flags.heartbeat,
     };
   }
+  const { batchProvisioning, readFactoryBatchDir } = await import('../sim/batch-dir.ts');
   const batch = await readFactoryBatchDir(flags.provisionBatch);
   return {
     ...common,
@@ -176,6 +171,8 @@ async function simulationOptions(flags: SimulateFlags): Promise<SimulationOption
 }
 
 async function runSimulate(flags: SimulateFlags): Promise<void> {
+  // The simulator (the whole agent) is loaded when it runs; every other command starts without it.
+  const { startSimulation } = await import('../sim/simulator.ts');
   const logger = createLogger(flags.logLevel, process.stderr);
   const showProgress = process.stderr.isTTY && !flags.json;
   const options = await simulationOptions(flags);
