@@ -1,65 +1,11 @@
 #!/usr/bin/env node
 /** The `flotilla` command. Each sub-command lives in its own module. */
-import { Command, CommanderError } from 'commander';
-import { FLOTILLA_VERSION } from '../version.ts';
+import { CommanderError } from 'commander';
 import { ConfigError, FlotillaError } from '../infra/errors.ts';
-import { registerServerCommand } from './server-command.ts';
-import { registerDevicesCommand } from './devices-command.ts';
-import { registerGroupsCommand } from './groups-command.ts';
-import { registerConfigCommand } from './config-command.ts';
-import { registerAgentCommand } from './agent-command.ts';
-import { registerSimulateCommand } from './simulate-command.ts';
-import { registerFactoryCommand } from './factory-command.ts';
-import { registerCaCommand } from './ca-command.ts';
-import { registerFirmwareCommand } from './firmware-command.ts';
-import { registerRolloutCommand } from './rollout-command.ts';
-import { registerAlertsCommand } from './alerts-command.ts';
-import { registerFleetCommand } from './fleet-command.ts';
-import { registerKeysCommand } from './keys-command.ts';
-import { registerTelemetryCommand } from './telemetry-command.ts';
-import { registerAuditCommand } from './audit-command.ts';
-import { registerPlanCommand } from './plan-command.ts';
-import { registerJobsCommand } from './jobs-command.ts';
-import { registerLoginCommands } from './login-command.ts';
-import { registerAccessCommands } from './access-command.ts';
 import { ApiRequestError } from './api-client.ts';
+import { buildProgram } from './program.ts';
 
-const program = new Command('flotilla')
-  .description('Flotilla: fleet management for IoT devices')
-  .version(FLOTILLA_VERSION)
-  // Root options only before the sub-command, so `firmware publish --version 2.4.1` is the release's.
-  .enablePositionalOptions()
-  .option(
-    '--token <secret>',
-    'API token for the management API (env FLOTILLA_TOKEN; default: the one `flotilla login` stored)',
-  )
-  .showHelpAfterError()
-  .exitOverride()
-  .hook('preAction', (command) => {
-    // Every API command reads FLOTILLA_TOKEN (api-client.ts): --token is its command-line form.
-    const token = command.opts<{ token?: string }>().token;
-    if (token !== undefined) process.env['FLOTILLA_TOKEN'] = token;
-  });
-
-registerServerCommand(program);
-registerAgentCommand(program);
-registerSimulateCommand(program);
-registerDevicesCommand(program);
-registerFactoryCommand(program);
-registerCaCommand(program);
-registerFirmwareCommand(program);
-registerKeysCommand(program);
-registerRolloutCommand(program);
-registerAlertsCommand(program);
-registerTelemetryCommand(program);
-registerGroupsCommand(program);
-registerConfigCommand(program);
-registerFleetCommand(program);
-registerAuditCommand(program);
-registerPlanCommand(program);
-registerJobsCommand(program);
-registerLoginCommands(program);
-registerAccessCommands(program);
+const program = buildProgram();
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runFlotilla } from '../helpers/flotilla-cli.ts';
 import { ADMIN_PASSWORD, startAuthServer, type AuthServer } from './auth-server.ts';
+import { commandHelp } from '../helpers/cli-help.ts';
 
 describe('flotilla login, users, tokens, logout', () => {
   let server: AuthServer;
@@ -80,11 +81,9 @@ describe('flotilla login, users, tokens, logout', () => {
       ...['add', 'list', 'set-roles', 'disable'].map((sub) => ['users', sub]),
       ...['create', 'list', 'revoke'].map((sub) => ['tokens', sub]),
     ];
-    const results = await Promise.all(commands.map((args) => runFlotilla([...args, '--help'], env)));
-    results.forEach((result, index) => {
-      assert.equal(result.code, 0, `${commands[index]?.join(' ')}: ${result.stderr}`);
-      assert.match(result.stdout, /--server <url>/);
-    });
+    const bin = await runFlotilla(['login', '--help'], env);
+    assert.equal(bin.code, 0, bin.stderr);
+    for (const path of commands) assert.match(commandHelp(path), /--server <url>/, path.join(' '));
   });
 
   it('logout revokes the stored token and forgets it', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runFlotilla as flotilla } from '../helpers/flotilla-cli.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { commandHelp } from '../helpers/cli-help.ts';
 
 describe('flotilla config', () => {
   let fx: ServerFixture;
@@ -25,11 +26,11 @@ describe('flotilla config', () => {
   });
 
   it('prints help for every subcommand', async () => {
-    for (const sub of [[], ['get'], ['set'], ['unset'], ['defaults'], ['group-set'], ['bulk']]) {
-      const result = await flotilla(['config', ...sub, '--help'], env);
-      assert.equal(result.code, 0, `${sub.join(' ')}: ${result.stderr}`);
-      assert.match(result.stdout, /Usage: flotilla config/);
-    }
+    const result = await flotilla(['config', '--help'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Usage: flotilla config/);
+    for (const sub of ['get', 'set', 'unset', 'defaults', 'group-set', 'bulk'])
+      assert.match(commandHelp(['config', sub]), new RegExp(`Usage: flotilla config ${sub}`));
   });
 
   it('sets, shows and unsets keys of a device', async () => {

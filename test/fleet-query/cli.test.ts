@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
 import { runFlotilla } from '../helpers/flotilla-cli.ts';
+import { commandHelp } from '../helpers/cli-help.ts';
 
 const flotilla = runFlotilla;
 
@@ -29,17 +30,14 @@ describe('flotilla devices --where', () => {
   });
 
   it('prints help for the new commands', async () => {
-    for (const args of [
-      ['devices', 'count', '--help'],
-      ['groups', '--help'],
-      ['groups', 'create', '--help'],
-      ['groups', 'list', '--help'],
-      ['groups', 'delete', '--help'],
-    ]) {
-      const result = await flotilla(args, env);
-      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(result.stdout, /Usage: flotilla/);
-    }
+    for (const path of [
+      ['devices', 'count'],
+      ['groups'],
+      ['groups', 'create'],
+      ['groups', 'list'],
+      ['groups', 'delete'],
+    ])
+      assert.match(commandHelp(path), new RegExp(`Usage: flotilla ${path.join(' ')}`));
     const list = await flotilla(['devices', 'list', '--help'], env);
     assert.match(list.stdout, /--where <query>/);
   });

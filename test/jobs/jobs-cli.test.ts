@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runFlotilla } from '../helpers/flotilla-cli.ts';
 import { createServerFixture, type ServerFixture } from '../helpers/server-fixture.ts';
+import { commandHelp } from '../helpers/cli-help.ts';
 
 describe('flotilla jobs', () => {
   let fx: ServerFixture;
@@ -26,11 +27,11 @@ describe('flotilla jobs', () => {
   });
 
   it('prints help for every sub-command', async () => {
-    for (const sub of ['', 'create', 'list', 'show', 'executions', 'cancel', 'cancel-all', 'logs']) {
-      const result = await runFlotilla(['jobs', ...(sub === '' ? [] : [sub]), '--help'], env);
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /Usage: flotilla jobs/);
-    }
+    const result = await runFlotilla(['jobs', '--help'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Usage: flotilla jobs/);
+    for (const sub of ['create', 'list', 'show', 'executions', 'cancel', 'cancel-all', 'logs'])
+      assert.match(commandHelp(['jobs', sub]), new RegExp(`Usage: flotilla jobs ${sub}`));
   });
 
   it('dry-runs, creates, lists, shows and cancels', async () => {
