@@ -4,7 +4,7 @@
  * Debian chromium (test/helpers/browser.ts). A run signs in through the API (session cookie put
  * into a new browser context, so only the dashboard's own load is timed) and measures, in the page,
  * from navigation start until the overview's `[data-testid=stat-total]` shows a number:
- * - cold: the first load after the server started (the bundle is built by esbuild on that request);
+ * - cold: the first load right after the server started (the bundle is built in the background at start);
  * - warm: a new browser context (empty cache) once the bundle is built.
  * Baseline in the same run and browser: a static page of the same bytes (the bundle's CSS and JS as
  * inert text, gzip on) from nginx, ending in the same element, i.e. transfer and parse with no script

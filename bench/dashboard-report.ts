@@ -12,7 +12,10 @@ const spread = (t: LoadTimes) => `${fmt(Math.min(...t.runs))}–${fmt(Math.max(.
 /** Markdown section for docs/benchmarks.md. */
 export function renderDashboardSection(bench: DashboardBench): string {
   const loads: Array<[string, LoadTimes]> = [
-    ['cold: first load after the server started (esbuild builds the bundle on this request)', bench.cold],
+    [
+      'cold: first load right after the server started (its first requests; the bundle is built at start)',
+      bench.cold,
+    ],
     ['warm: new browser context (empty cache), bundle already built', bench.warm],
     [
       'baseline: static page of the same bytes from nginx (gzip), no script work, no API',
@@ -44,7 +47,9 @@ the API first, so the login form is not timed). Time from navigation start until
 ${loadRows.join('\n')}
 
 **API answers behind the overview and the device list** at this size (as the admin's API token, over loopback;
-one warm-up call, then the median):
+one warm-up call, then the median). The server keeps the whole fleet's overview computed (\`dashboard.prepareAtStart\`):
+a page gets it at once, at most \`dashboard.overviewMaxAgeS\` (30 s) old, and its live stream sends a fresh one as soon
+as it is computed; the slowest run below is such a computation at this size.
 
 | request | bytes | runs | median ms | min–max ms |
 | --- | ---: | ---: | ---: | ---: |

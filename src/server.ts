@@ -557,7 +557,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
         logger: dashboardLogger,
         metricsRegistry,
       },
-      { intervalMs: config.dashboard.liveIntervalS * 1000, keepaliveMs: DASHBOARD_KEEPALIVE_MS },
+      {
+        intervalMs: config.dashboard.liveIntervalS * 1000,
+        keepaliveMs: DASHBOARD_KEEPALIVE_MS,
+        staleMs: config.dashboard.overviewMaxAgeS * 1000,
+      },
     );
     const access = createAccessControl({
       store: stores.access,
@@ -577,10 +581,11 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
           logger,
         })
       : undefined;
+    const web = createWebAssets();
     const http = createHttpServer({
       logger,
       metricsRegistry,
-      web: createWebAssets(),
+      web,
       version: FLOTILLA_VERSION,
       auth: config.auth.enabled
         ? { authenticator: access.authenticator, metricsPublic: config.auth.metricsPublic }
@@ -647,6 +652,19 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     });
     await http.listen({ host: config.http.host, port: config.http.port });
     stopping.push(() => http.close());
+    if (config.dashboard.prepareAtStart) {
+      web
+        .prebuild()
+        .catch((err: unknown) => logger.error({ err }, 'the dashboard bundle could not be built'));
+      // The whole fleet's overview (an admin's first paint) stays computed; scoped ones on demand.
+      const warmOverview = (): void =>
+        void live
+          .overview({ where: undefined })
+          .catch((err: unknown) => logger.error({ err }, 'dashboard overview failed'));
+      warmOverview();
+      const warming = timers.setInterval(warmOverview, (config.dashboard.overviewMaxAgeS * 1000) / 2);
+      stopping.push(() => Promise.resolve(timers.clearInterval(warming)));
+    }
     // Runs before http.close(): open event streams would otherwise keep the server from closing.
     stopping.push(() => Promise.resolve(live.close()));
     const httpAddress = http.server.address();

@@ -109,6 +109,13 @@ export const serverConfigSchema = z.strictObject({
       snapshotRetentionDays: z.number().min(1).max(3650).default(30),
       /** How often the live stream (GET /api/v1/dashboard/events) recomputes and sends the overview. */
       liveIntervalS: z.number().min(1).max(3600).default(5),
+      /**
+       * Prepare the dashboard at start (in the background): bundle the web app, compute the whole-fleet
+       * overview and keep it at most `overviewMaxAgeS` old, so a first visit waits for neither.
+       */
+      prepareAtStart: z.boolean().default(true),
+      /** The overview's first answer to a page may be this old; the live stream sends a fresh one at once. */
+      overviewMaxAgeS: z.number().min(1).max(3600).default(30),
     })
     .prefault({}),
   telemetry: z

@@ -31,6 +31,12 @@ export interface LiveHubOptions {
   intervalMs: number;
   /** How often a `: keepalive` comment goes out, so proxies keep an idle stream open. */
   keepaliveMs: number;
+  /**
+   * `overview()` may answer with an overview up to this old (and refresh it in the background; the
+   * live stream delivers the fresh one): a page's first paint does not wait for the computation.
+   * Default: `intervalMs` (never stale).
+   */
+  staleMs?: number;
 }
 
 interface Computed {
@@ -87,6 +93,26 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
     if (latest !== undefined && clock.now() - latest.atMs < options.intervalMs)
       return Promise.resolve(latest);
     return refresh(channel);
+  }
+
+  /**
+   * What a new page or stream gets at once: this interval's overview, or one up to `staleMs` old
+   * while a fresh one is computed behind (and then sent to the channel's streams).
+   */
+  function answer(channel: Channel): Promise<Computed> {
+    const latest = channel.latest;
+    const ageMs = latest === undefined ? Infinity : clock.now() - latest.atMs;
+    if (latest === undefined || ageMs < options.intervalMs || ageMs >= (options.staleMs ?? 0))
+      return current(channel);
+    if (channel.inflight === undefined)
+      refresh(channel).then(
+        ({ frame }) => {
+          for (const client of channel.clients) send(client, frame);
+        },
+        (err: unknown) =>
+          logger.error({ err, scope: channel.scope.where ?? null }, 'dashboard overview failed'),
+      );
+    return Promise.resolve(latest);
   }
 
   function channelOf(scope: OverviewScope): { key: string; channel: Channel } {
@@ -153,7 +179,7 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
       const { key, channel } = channelOf(scope);
       let frame: string;
       try {
-        frame = (await current(channel)).frame;
+        frame = (await answer(channel)).frame;
       } catch (error) {
         if (channel.clients.size === 0 && channels.get(key) === channel) channels.delete(key);
         throw error;
@@ -176,7 +202,7 @@ export function createLiveHub(deps: LiveHubDeps, options: LiveHubOptions) {
     async overview(scope: OverviewScope): Promise<DashboardOverview> {
       if (closed) throw new UnavailableError('the server is stopping');
       // The channel stays (one per scope asked for), so the stream opened next reuses the answer.
-      return (await current(channelOf(scope).channel)).overview;
+      return (await answer(channelOf(scope).channel)).overview;
     },
 
     /** Open streams. */

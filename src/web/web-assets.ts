@@ -23,6 +23,8 @@ export interface WebAssets {
   index(): Promise<WebAsset>;
   /** `app.js` or `app.css`; undefined for anything else. */
   asset(name: string): Promise<WebAsset | undefined>;
+  /** Builds the bundle now (at start) instead of on the first request. */
+  prebuild(): Promise<void>;
 }
 
 const appDir = fileURLToPath(new URL('./app/', import.meta.url));
@@ -73,6 +75,9 @@ export function createWebAssets(): WebAssets {
         throw err;
       });
       return (await bundle).get(name);
+    },
+    async prebuild() {
+      await this.asset('app.js');
     },
   };
 }

@@ -190,6 +190,38 @@ describe('dashboard live hub scopes', () => {
     await Promise.all(streams.map((stream) => once(stream.resume(), 'end')));
   });
 
+  it('answers a page with the last overview while it is younger than staleMs, and refreshes it behind', async () => {
+    let nowMs = 1_000_000;
+    let computations = 0;
+    const hub = createLiveHub(
+      {
+        compute: () => {
+          computations += 1;
+          return Promise.resolve(fakeOverview(nowMs, undefined));
+        },
+        clock: { now: () => nowMs },
+        timers: systemTimers,
+        logger: createLogger('silent'),
+        metricsRegistry: new Registry(),
+      },
+      { intervalMs: 5_000, keepaliveMs: 60_000, staleMs: 30_000 },
+    );
+    const first = await hub.overview({ where: undefined });
+    assert.equal(computations, 1);
+    nowMs += 2_000; // within the interval: the same answer, nothing computed
+    assert.equal((await hub.overview({ where: undefined })).atMs, first.atMs);
+    assert.equal(computations, 1);
+    nowMs += 10_000; // stale but young enough: answered at once, recomputed behind
+    assert.equal((await hub.overview({ where: undefined })).atMs, first.atMs);
+    assert.equal(computations, 2);
+    await new Promise((r) => setImmediate(r));
+    assert.equal((await hub.overview({ where: undefined })).atMs, nowMs);
+    nowMs += 60_000; // too old: waits for a fresh one
+    assert.equal((await hub.overview({ where: undefined })).atMs, nowMs);
+    assert.equal(computations, 3);
+    hub.close();
+  });
+
   it('rejects a subscription whose overview fails before any byte is sent', async () => {
     const hub = createLiveHub(
       {

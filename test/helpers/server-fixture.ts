@@ -41,6 +41,8 @@ export async function createServerFixture(
       presence: { flushIntervalMs: 50 },
       // Access control is tested in test/access; elsewhere every request acts as `api`.
       auth: { enabled: false },
+      // Built on the first request instead: most tests never open the dashboard.
+      dashboard: { prepareAtStart: false },
       ...overrides,
     },
   });

@@ -69,6 +69,8 @@ export async function startServerProcess(overrides: Record<string, unknown> = {}
     presence: { flushIntervalMs: 50 },
     // Access control is tested in test/access; elsewhere every request acts as `api`.
     auth: { enabled: false },
+    // Built on the first request instead: most tests never open the dashboard.
+    dashboard: { prepareAtStart: false },
     ...overrides,
   };
   await writeFile(configFile, JSON.stringify(config, null, 2));
