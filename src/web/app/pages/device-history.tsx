@@ -7,10 +7,10 @@ import type { auditPageSchema } from '../../../api/routes/audit.ts';
 import { get } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { useAsync } from '../ui/async.tsx';
-import { formatAgo, formatTime } from '../ui/format.ts';
 import { Badge } from '../ui/layout.tsx';
 import { SortableTable } from '../ui/table.tsx';
 import { DeviceCard, Loaded } from './device-card.tsx';
+import { Ago } from '../ui/ago.tsx';
 
 type UpdateEvent = z.infer<typeof updateHistorySchema>['items'][number];
 type Deployment = z.infer<typeof deploymentSchema>;
@@ -26,10 +26,6 @@ const FOLLOW_MS = 3000;
 const RECENT = 20;
 
 const devicePath = (id: string, tail: string) => `/api/v1/devices/${encodeURIComponent(id)}/${tail}`;
-
-function When(props: { at: string | number | null }) {
-  return <span title={formatTime(props.at)}>{formatAgo(props.at)}</span>;
-}
 
 /** Newest deployments asked for to name the version of each update (one request, not one per row). */
 const DEPLOYMENTS_FOR_VERSIONS = 200;
@@ -55,7 +51,7 @@ export function UpdatesCard(props: { deviceId: string }) {
         {(data) => (
           <SortableTable
             columns={[
-              { key: 'at', label: 'When', render: (u) => <When at={u.at} /> },
+              { key: 'at', label: 'When', render: (u) => <Ago at={u.at} /> },
               {
                 key: 'version',
                 label: 'Release',
@@ -115,7 +111,7 @@ export function JobsCard(props: { deviceId: string; reloadKey: number }) {
                 label: 'Result',
                 render: (e) => [e.code, e.message].filter((v) => v !== null).join(': '),
               },
-              { key: 'updated', label: 'Updated', render: (e) => <When at={e.updatedAtMs} /> },
+              { key: 'updated', label: 'Updated', render: (e) => <Ago at={e.updatedAtMs} /> },
             ]}
             rows={data.items}
             rowKey={(e) => e.id}
@@ -142,7 +138,7 @@ export function AuditCard(props: { deviceId: string; reloadKey: number }) {
         {(data) => (
           <SortableTable
             columns={[
-              { key: 'at', label: 'When', render: (a) => <When at={a.at} /> },
+              { key: 'at', label: 'When', render: (a) => <Ago at={a.at} /> },
               { key: 'action', label: 'Action', render: (a) => <code>{a.action}</code> },
               { key: 'actor', label: 'Who', render: (a) => a.actor },
               { key: 'source', label: 'From', render: (a) => <span class="muted">{a.source}</span> },

@@ -7,6 +7,7 @@ import { formatAgo, formatTime } from '../ui/format.ts';
 import { Badge, Card } from '../ui/layout.tsx';
 import { SortableTable } from '../ui/table.tsx';
 import { DeviceCard, Loaded } from './device-card.tsx';
+import { Ago } from '../ui/ago.tsx';
 
 /**
  * One entry of `GET /api/v1/devices/{id}/certificates` (certificateSchema in api/routes/provisioning.ts,
@@ -71,10 +72,10 @@ export function IdentityCard(props: { device: Device }) {
           )}
         </Fact>
         <Fact label="Registered">
-          <span title={formatTime(d.createdAt)}>{formatAgo(d.createdAt)}</span>
+          <Ago at={d.createdAt} />
         </Fact>
         <Fact label="Connection changed">
-          <span title={formatTime(d.connectionChangedAt)}>{formatAgo(d.connectionChangedAt)}</span>
+          <Ago at={d.connectionChangedAt} />
         </Fact>
       </dl>
     </Card>

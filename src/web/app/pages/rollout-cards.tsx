@@ -1,6 +1,6 @@
 /** The rollout page's stage, gate and timeline cards. */
 import { useState } from 'preact/hooks';
-import { formatAgo, formatNumber, formatTime } from '../ui/format.ts';
+import { formatNumber, formatTime } from '../ui/format.ts';
 import { Badge, Card } from '../ui/layout.tsx';
 import {
   formatHold,
@@ -11,14 +11,7 @@ import {
   type RolloutView,
   type TimelineEvent,
 } from './rollout-format.ts';
-
-function When(props: { ms: number | undefined }) {
-  return props.ms === undefined ? (
-    <span class="muted">—</span>
-  ) : (
-    <span title={formatTime(props.ms)}>{formatAgo(props.ms)}</span>
-  );
-}
+import { Ago } from '../ui/ago.tsx';
 
 export function StagesCard(props: { view: RolloutView }) {
   const { rollout, stages } = props.view;
@@ -75,10 +68,10 @@ export function StagesCard(props: { view: RolloutView }) {
                     ) : null}
                   </td>
                   <td>
-                    <When ms={time.startedMs} />
+                    <Ago at={time.startedMs} />
                   </td>
                   <td>
-                    <When ms={time.finishedMs} />
+                    <Ago at={time.finishedMs} />
                   </td>
                 </tr>
               );
